@@ -1,0 +1,60 @@
+// Copyright 2026 the buffered-framing authors. MIT license.
+// UTF-8 helpers that work on bytes, so that hot paths need no string round trip.
+
+import { isUtf8 as nodeIsUtf8 } from "node:buffer";
+
+/**
+ * Returns whether `bytes` is well-formed UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF): the same bytes Python's strict
+ * `bytes.decode("utf-8")` accepts. Native, and allocates nothing.
+ */
+export function isUtf8(bytes: Uint8Array): boolean {
+  return nodeIsUtf8(bytes);
+}
+
+/**
+ * Returns the number of bytes `text` takes in UTF-8, without encoding it.
+ * A lone surrogate counts 3 bytes, as `TextEncoder` writes it as U+FFFD.
+ */
+export function utf8ByteLength(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) continue;
+    if (unit < 0x800) {
+      bytes += 1;
+    } else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        // A surrogate pair: 2 UTF-16 units, 4 UTF-8 bytes.
+        bytes += 2;
+        i++;
+      } else {
+        bytes += 2;
+      }
+    } else {
+      bytes += 2;
+    }
+  }
+  return bytes;
+}
+
+/**
+ * Returns the byte offset just past the first `count` code points of the
+ * well-formed UTF-8 in `bytes`, or `bytes.length` when it holds fewer.
+ * Counting lead bytes (everything but `10xxxxxx`) counts code points, as
+ * Python's `str` indexing does.
+ */
+export function skipCodePoints(bytes: Uint8Array, count: number): number {
+  let offset = 0;
+  let seen = 0;
+  const length = bytes.length;
+  while (offset < length) {
+    if ((bytes[offset] & 0xc0) !== 0x80) {
+      if (seen === count) return offset;
+      seen++;
+    }
+    offset++;
+  }
+  return length;
+}

@@ -1,0 +1,654 @@
+// Copyright 2026 the buffered-framing authors. MIT license.
+/**
+ * Length-prefixed framing: every message is a 4-byte big-endian unsigned
+ * payload length followed by that many payload bytes.
+ *
+ * ```
+ * +--------+--------+--------+--------+-------------------------------+
+ * |        payload length (uint32 BE) |  payload (length bytes)  ...  |
+ * +--------+--------+--------+--------+-------------------------------+
+ * ```
+ *
+ * This module knows nothing of clients or servers: it turns payloads into
+ * bytes ({@linkcode encodeFrame}, {@linkcode writeFrame},
+ * {@linkcode FrameWriter}) and bytes back into payloads
+ * ({@linkcode FrameReader}), whatever the network does to them.
+ *
+ * @example Round trip through an in-memory stream
+ * ```ts
+ * import { encodeFrame, FrameReader } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = encodeFrame("Four score and seven years ago");
+ * let offset = 0;
+ * const source = {
+ *   // Hands out at most 3 bytes a call, as a slow network might.
+ *   read(p: Uint8Array): Promise<number | null> {
+ *     if (offset === bytes.length) return Promise.resolve(null);
+ *     const n = Math.min(3, p.length, bytes.length - offset);
+ *     p.set(bytes.subarray(offset, offset + n));
+ *     offset += n;
+ *     return Promise.resolve(n);
+ *   },
+ * };
+ * const reader = new FrameReader(source, { bufferSize: 8 });
+ * const payload = await reader.read();
+ * assert.deepEqual(new TextDecoder().decode(payload!), "Four score and seven years ago");
+ * assert.deepEqual(await reader.read(), null);
+ * ```
+ *
+ * @module
+ */
+
+import { integerOption } from "./_options.ts";
+import { utf8ByteLength } from "./_utf8.ts";
+
+/** Size of the length header in bytes. */
+export const HEADER_SIZE = 4;
+
+/** Default size of a {@linkcode FrameReader}'s receive buffer, in bytes. */
+export const DEFAULT_BUFFER_SIZE = 1024;
+
+/** Default largest payload accepted, in bytes: 16 MiB. */
+export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
+
+/** Largest payload the 4-byte header can declare: 2^32 − 1 bytes. */
+export const MAX_FRAME_SIZE_LIMIT = 0xffff_ffff;
+
+/**
+ * Anything bytes can be read from, such as a `Deno.Conn`.
+ *
+ * @example Deno's readers are byte sources
+ * ```ts
+ * import type { ByteSource } from "./framing.ts";
+ *
+ * const source: ByteSource = Deno.stdin; // so is every Deno.Conn
+ * ```
+ */
+export interface ByteSource {
+  /**
+   * Reads up to `p.byteLength` bytes into `p`; resolves to the number of
+   * bytes read, or `null` at end of stream.
+   */
+  read(p: Uint8Array): Promise<number | null>;
+}
+
+/**
+ * Anything bytes can be written to, such as a `Deno.Conn`. A write may take
+ * fewer bytes than it was given.
+ *
+ * @example Deno's writers are byte sinks
+ * ```ts
+ * import type { ByteSink } from "./framing.ts";
+ *
+ * const sink: ByteSink = Deno.stdout; // so is every Deno.Conn
+ * ```
+ */
+export interface ByteSink {
+  /** Writes some of `p`; resolves to the number of bytes written. */
+  write(p: Uint8Array): Promise<number>;
+}
+
+/** Options that bound what a frame may declare. */
+export interface FrameLimitOptions {
+  /**
+   * Largest payload accepted, in bytes. A frame that declares more is refused
+   * with a {@linkcode FrameTooLargeError} before any memory is allocated for
+   * it. At most {@linkcode MAX_FRAME_SIZE_LIMIT}.
+   *
+   * @default {16777216}
+   */
+  maxFrameSize?: number;
+}
+
+/** Options for {@linkcode FrameReader}. */
+export interface FrameReaderOptions extends FrameLimitOptions {
+  /**
+   * Size of the receive buffer in bytes: no `read` call asks for more. Any
+   * integer from 1 up works; frames longer than the buffer are read in
+   * several calls.
+   *
+   * @default {1024}
+   */
+  bufferSize?: number;
+}
+
+/**
+ * A frame declared a payload longer than the accepted limit. Thrown before
+ * any memory is allocated for that payload.
+ *
+ * @example Catching an oversized frame
+ * ```ts
+ * import { encodeFrame, FrameTooLargeError } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(
+ *   () => encodeFrame("too long", { maxFrameSize: 4 }),
+ *   (error) => error instanceof FrameTooLargeError && error.length === 8,
+ * );
+ * ```
+ */
+export class FrameTooLargeError extends Error {
+  /** The payload length the frame declared, in bytes. */
+  readonly length: number;
+  /** The limit it exceeds, in bytes. */
+  readonly maxFrameSize: number;
+
+  /**
+   * Constructs the error from the declared length and the limit.
+   *
+   * @param length The payload length declared, in bytes.
+   * @param maxFrameSize The limit, in bytes.
+   */
+  constructor(length: number, maxFrameSize: number) {
+    super(`Frame of ${length} bytes exceeds the limit: ${maxFrameSize}`);
+    this.name = "FrameTooLargeError";
+    this.length = length;
+    this.maxFrameSize = maxFrameSize;
+  }
+}
+
+/**
+ * The stream ended inside a frame: in its header or in its payload.
+ *
+ * @example What a reader reports for a cut-short payload
+ * ```ts
+ * import { FrameReader, IncompleteFrameError } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = new Uint8Array([0, 0, 0, 5, 104, 105]); // declares 5, sends 2
+ * let sent = false;
+ * const reader = new FrameReader({
+ *   read(p: Uint8Array) {
+ *     if (sent) return Promise.resolve(null);
+ *     sent = true;
+ *     p.set(bytes);
+ *     return Promise.resolve(bytes.length);
+ *   },
+ * });
+ * await assert.rejects(
+ *   reader.read(),
+ *   (error) => error instanceof IncompleteFrameError && error.missing === 3,
+ * );
+ * ```
+ */
+export class IncompleteFrameError extends Error {
+  /** Where the stream ended: in the 4-byte header or in the payload. */
+  readonly part: "header" | "payload";
+  /** Bytes that part needed. */
+  readonly expected: number;
+  /** Bytes of that part that arrived. */
+  readonly received: number;
+
+  /**
+   * Constructs the error from what was expected and what arrived.
+   *
+   * @param part Where the stream ended.
+   * @param expected Bytes that part needed.
+   * @param received Bytes of that part that arrived.
+   */
+  constructor(part: "header" | "payload", expected: number, received: number) {
+    super(
+      `Stream ended inside a frame ${part}: ${received} of ${expected} bytes received`,
+    );
+    this.name = "IncompleteFrameError";
+    this.part = part;
+    this.expected = expected;
+    this.received = received;
+  }
+
+  /** Bytes that were missing when the stream ended. */
+  get missing(): number {
+    return this.expected - this.received;
+  }
+}
+
+function maxFrameSizeOption(options: FrameLimitOptions | undefined, fallback: number): number {
+  return integerOption("maxFrameSize", options?.maxFrameSize, fallback, 0, MAX_FRAME_SIZE_LIMIT);
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Writes a frame for `payload` into `target` at `offset`, which must have
+ * room for `HEADER_SIZE + byteLength`. Text is encoded straight into place.
+ */
+function writeFrameInto(
+  target: Uint8Array,
+  offset: number,
+  payload: string | Uint8Array,
+  byteLength: number,
+): void {
+  target[offset] = byteLength >>> 24;
+  target[offset + 1] = byteLength >>> 16;
+  target[offset + 2] = byteLength >>> 8;
+  target[offset + 3] = byteLength;
+  if (typeof payload === "string") {
+    encoder.encodeInto(payload, target.subarray(offset + HEADER_SIZE));
+  } else {
+    target.set(payload, offset + HEADER_SIZE);
+  }
+}
+
+function payloadByteLength(payload: string | Uint8Array, maxFrameSize: number): number {
+  const length = typeof payload === "string" ? utf8ByteLength(payload) : payload.byteLength;
+  if (length > maxFrameSize) throw new FrameTooLargeError(length, maxFrameSize);
+  return length;
+}
+
+/**
+ * Encodes `payload` as one frame: the 4-byte big-endian length, then the
+ * payload's bytes (text as UTF-8), in a single new buffer. Text is encoded
+ * straight into that buffer, with no intermediate copy.
+ *
+ * @param payload The message, as text or bytes.
+ * @param options The limit on the payload's size.
+ * @returns The frame's bytes.
+ * @throws {FrameTooLargeError} When the payload exceeds `maxFrameSize`.
+ * @throws {RangeError} When `maxFrameSize` is not an integer from 0 to 2^32 − 1.
+ *
+ * @example Basic usage
+ * ```ts
+ * import { encodeFrame } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(encodeFrame("hé"), new Uint8Array([0, 0, 0, 3, 0x68, 0xc3, 0xa9]));
+ * ```
+ */
+export function encodeFrame(payload: string | Uint8Array, options?: FrameLimitOptions): Uint8Array {
+  const maxFrameSize = maxFrameSizeOption(options, MAX_FRAME_SIZE_LIMIT);
+  const length = payloadByteLength(payload, maxFrameSize);
+  const frame = new Uint8Array(HEADER_SIZE + length);
+  writeFrameInto(frame, 0, payload, length);
+  return frame;
+}
+
+/**
+ * Writes all of `bytes` to `sink`, calling `write` again for whatever a call
+ * did not take.
+ *
+ * @param sink Where to write, such as a `Deno.Conn`.
+ * @param bytes The bytes to write.
+ * @returns A promise that resolves once every byte is written.
+ *
+ * @example Basic usage
+ * ```ts
+ * import { writeAll } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const written: number[] = [];
+ * // A sink that takes one byte a call.
+ * const sink = {
+ *   write(p: Uint8Array): Promise<number> {
+ *     written.push(p[0]);
+ *     return Promise.resolve(1);
+ *   },
+ * };
+ * await writeAll(sink, new Uint8Array([1, 2, 3]));
+ * assert.deepEqual(written, [1, 2, 3]);
+ * ```
+ */
+export async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.byteLength) {
+    offset += await sink.write(offset === 0 ? bytes : bytes.subarray(offset));
+  }
+}
+
+/**
+ * Encodes `payload` as one frame and writes all of it to `sink`. Concurrent
+ * calls on one sink may interleave their bytes: use a {@linkcode FrameWriter}
+ * when several writers share a connection.
+ *
+ * @param sink Where to write, such as a `Deno.Conn`.
+ * @param payload The message, as text or bytes.
+ * @param options The limit on the payload's size.
+ * @returns A promise that resolves once the whole frame is written.
+ * @throws {FrameTooLargeError} When the payload exceeds `maxFrameSize`.
+ *
+ * @example Basic usage
+ * ```ts
+ * import { writeFrame } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const chunks: Uint8Array[] = [];
+ * const sink = {
+ *   write(p: Uint8Array): Promise<number> {
+ *     chunks.push(p.slice());
+ *     return Promise.resolve(p.byteLength);
+ *   },
+ * };
+ * await writeFrame(sink, "hi");
+ * assert.deepEqual(chunks, [new Uint8Array([0, 0, 0, 2, 0x68, 0x69])]);
+ * ```
+ */
+export function writeFrame(
+  sink: ByteSink,
+  payload: string | Uint8Array,
+  options?: FrameLimitOptions,
+): Promise<void> {
+  return writeAll(sink, encodeFrame(payload, options));
+}
+
+/** Capacity a {@linkcode FrameWriter}'s batch starts with, and returns to once drained. */
+const WRITER_INITIAL_CAPACITY = 4096;
+/** A batch buffer grown past this is dropped once drained, so idle connections stay small. */
+const WRITER_RETAINED_CAPACITY = 64 * 1024;
+
+/**
+ * Writes frames to a sink in order, batching those queued while a write is in
+ * flight into one `write` call. Safe to share between concurrent callers:
+ * frames never interleave.
+ *
+ * @example Queue several replies, then write them with one call
+ * ```ts
+ * import { FrameWriter } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const calls: number[] = [];
+ * const sink = {
+ *   write(p: Uint8Array): Promise<number> {
+ *     calls.push(p.byteLength);
+ *     return Promise.resolve(p.byteLength);
+ *   },
+ * };
+ * const writer = new FrameWriter(sink);
+ * writer.enqueue("one");
+ * writer.enqueue("two");
+ * await writer.flush();
+ * assert.deepEqual(calls, [14]);
+ * ```
+ */
+export class FrameWriter {
+  #sink: ByteSink;
+  #maxFrameSize: number;
+  #batch: Uint8Array | null = null;
+  #batchLength = 0;
+  #spare: Uint8Array | null = null;
+  #draining: Promise<void> | null = null;
+
+  /**
+   * Constructs a writer over `sink`.
+   *
+   * @param sink Where to write, such as a `Deno.Conn`.
+   * @param options The limit on each payload's size.
+   * @throws {RangeError} When `maxFrameSize` is not an integer from 0 to 2^32 − 1.
+   */
+  constructor(sink: ByteSink, options?: FrameLimitOptions) {
+    this.#sink = sink;
+    this.#maxFrameSize = maxFrameSizeOption(options, MAX_FRAME_SIZE_LIMIT);
+  }
+
+  /** Bytes queued and not yet handed to the sink. */
+  get pendingBytes(): number {
+    return this.#batchLength;
+  }
+
+  /**
+   * Queues one frame for `payload` without writing it: text is encoded
+   * straight into the batch, bytes are copied, so the caller may reuse its
+   * array at once.
+   *
+   * @param payload The message, as text or bytes.
+   * @throws {FrameTooLargeError} When the payload exceeds `maxFrameSize`.
+   */
+  enqueue(payload: string | Uint8Array): void {
+    const length = payloadByteLength(payload, this.#maxFrameSize);
+    const needed = this.#batchLength + HEADER_SIZE + length;
+    let batch = this.#batch;
+    if (batch === null || needed > batch.byteLength) {
+      let capacity = Math.max(WRITER_INITIAL_CAPACITY, batch?.byteLength ?? 0);
+      while (capacity < needed) capacity *= 2;
+      const grown = new Uint8Array(capacity);
+      if (batch !== null) grown.set(batch.subarray(0, this.#batchLength));
+      this.#batch = batch = grown;
+    }
+    writeFrameInto(batch, this.#batchLength, payload, length);
+    this.#batchLength = needed;
+  }
+
+  /**
+   * Writes every queued frame. Frames queued while this write is in flight
+   * are written by the same flush, batched into one call.
+   *
+   * @returns A promise that resolves once nothing is left queued, or rejects
+   * with the sink's error (the queued frames are then dropped).
+   */
+  flush(): Promise<void> {
+    this.#draining ??= this.#drain();
+    return this.#draining;
+  }
+
+  /**
+   * Queues one frame and writes it: {@linkcode FrameWriter.enqueue} then
+   * {@linkcode FrameWriter.flush}.
+   *
+   * @param payload The message, as text or bytes.
+   * @returns A promise that resolves once the frame is written.
+   * @throws {FrameTooLargeError} When the payload exceeds `maxFrameSize`.
+   */
+  write(payload: string | Uint8Array): Promise<void> {
+    this.enqueue(payload);
+    return this.flush();
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#batchLength > 0) {
+        // Double buffering: frames queued during this write go to the spare.
+        const full = this.#batch as Uint8Array;
+        const length = this.#batchLength;
+        this.#batch = this.#spare;
+        this.#batchLength = 0;
+        this.#spare = full;
+        await writeAll(this.#sink, full.subarray(0, length));
+      }
+    } catch (error) {
+      this.#batchLength = 0;
+      throw error;
+    } finally {
+      this.#draining = null;
+      if ((this.#batch?.byteLength ?? 0) > WRITER_RETAINED_CAPACITY) this.#batch = null;
+      if ((this.#spare?.byteLength ?? 0) > WRITER_RETAINED_CAPACITY) this.#spare = null;
+    }
+  }
+}
+
+/**
+ * Reads frames from a byte source with one fixed-size receive buffer.
+ *
+ * Every `read` call on the source asks for at most `bufferSize` bytes, and
+ * calls repeat until the declared length is met. Bytes of the next frame that
+ * arrive with the current one stay in the buffer for the next call: never
+ * lost, never mixed in. A frame longer than the buffer is read straight into
+ * its own array, which is allocated only after its length has been checked
+ * against `maxFrameSize`.
+ *
+ * @example Read every frame of a connection
+ * ```ts
+ * import { FrameReader, writeFrame } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = listener.addr;
+ * const sent = (async () => {
+ *   using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+ *   await writeFrame(conn, "first");
+ *   await writeFrame(conn, "second");
+ * })();
+ * using conn = await listener.accept();
+ * const received: string[] = [];
+ * for await (const payload of new FrameReader(conn, { bufferSize: 4 })) {
+ *   received.push(new TextDecoder().decode(payload));
+ * }
+ * await sent;
+ * assert.deepEqual(received, ["first", "second"]);
+ * ```
+ */
+export class FrameReader implements AsyncIterable<Uint8Array> {
+  #source: ByteSource;
+  #bufferSize: number;
+  #maxFrameSize: number;
+  #buffer: Uint8Array;
+  #view: DataView;
+  /** Unconsumed bytes are `#buffer[#start, #end)`. */
+  #start = 0;
+  #end = 0;
+  /** Holds a header that arrives split when the buffer is too small to gather it. */
+  #header = new Uint8Array(HEADER_SIZE);
+
+  /**
+   * Constructs a reader over `source`.
+   *
+   * @param source Where to read from, such as a `Deno.Conn`.
+   * @param options The receive buffer's size and the limit on a payload.
+   * @throws {RangeError} When `bufferSize` is not an integer of at least 1, or
+   * `maxFrameSize` not an integer from 0 to 2^32 − 1.
+   */
+  constructor(source: ByteSource, options?: FrameReaderOptions) {
+    this.#source = source;
+    this.#bufferSize = integerOption("bufferSize", options?.bufferSize, DEFAULT_BUFFER_SIZE, 1);
+    this.#maxFrameSize = maxFrameSizeOption(options, DEFAULT_MAX_FRAME_SIZE);
+    this.#buffer = new Uint8Array(this.#bufferSize);
+    this.#view = new DataView(this.#buffer.buffer);
+  }
+
+  /** Size of the receive buffer, in bytes. */
+  get bufferSize(): number {
+    return this.#bufferSize;
+  }
+
+  /** Largest payload accepted, in bytes. */
+  get maxFrameSize(): number {
+    return this.#maxFrameSize;
+  }
+
+  /** Bytes received and not yet returned as part of a frame. */
+  get bufferedBytes(): number {
+    return this.#end - this.#start;
+  }
+
+  /**
+   * Whether a whole frame is already in the buffer, so that the next
+   * {@linkcode FrameReader.read} needs no `read` call on the source. A server
+   * uses this to batch the replies of one read into one write.
+   */
+  get hasBufferedFrame(): boolean {
+    const available = this.#end - this.#start;
+    return available >= HEADER_SIZE &&
+      available - HEADER_SIZE >= this.#view.getUint32(this.#start);
+  }
+
+  /**
+   * Reads the next frame's payload into an array the caller owns.
+   *
+   * @returns The payload, or `null` when the stream ended cleanly between
+   * frames.
+   * @throws {FrameTooLargeError} When the frame declares more than `maxFrameSize`.
+   * @throws {IncompleteFrameError} When the stream ends inside a frame.
+   */
+  async read(): Promise<Uint8Array | null> {
+    const payload = await this.readView();
+    // A view into the receive buffer is copied out; a long frame already has its own array.
+    return payload !== null && payload.buffer === this.#buffer.buffer ? payload.slice() : payload;
+  }
+
+  /**
+   * Reads the next frame's payload without copying it when it fits in the
+   * receive buffer: the view is valid only until the next call.
+   *
+   * @returns The payload, or `null` when the stream ended cleanly between
+   * frames.
+   * @throws {FrameTooLargeError} When the frame declares more than `maxFrameSize`.
+   * @throws {IncompleteFrameError} When the stream ends inside a frame.
+   */
+  async readView(): Promise<Uint8Array | null> {
+    let length: number;
+    if (this.#end - this.#start >= HEADER_SIZE) {
+      length = this.#view.getUint32(this.#start);
+      this.#start += HEADER_SIZE;
+    } else {
+      const header = this.#header;
+      if (!await this.#readExactly(header, "header")) return null;
+      length = (header[0] * 0x100_0000) + ((header[1] << 16) | (header[2] << 8) | header[3]);
+    }
+    if (length > this.#maxFrameSize) throw new FrameTooLargeError(length, this.#maxFrameSize);
+
+    const available = this.#end - this.#start;
+    if (length <= available) {
+      const payload = this.#buffer.subarray(this.#start, this.#start + length);
+      this.#start += length;
+      return payload;
+    }
+    if (length <= this.#bufferSize) return await this.#readIntoBuffer(length);
+    const payload = new Uint8Array(length);
+    await this.#readExactly(payload, "payload");
+    return payload;
+  }
+
+  /** Yields each payload until the stream ends; see {@linkcode FrameReader.read}. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    while (true) {
+      const payload = await this.read();
+      if (payload === null) return;
+      yield payload;
+    }
+  }
+
+  /** Reads until `length` payload bytes sit contiguous in the buffer, and returns them. */
+  async #readIntoBuffer(length: number): Promise<Uint8Array> {
+    const buffer = this.#buffer;
+    if (this.#start + length > this.#bufferSize) {
+      buffer.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    while (this.#end - this.#start < length) {
+      const n = await this.#source.read(buffer.subarray(this.#end));
+      if (n === null) {
+        throw new IncompleteFrameError("payload", length, this.#end - this.#start);
+      }
+      this.#end += n;
+    }
+    const payload = buffer.subarray(this.#start, this.#start + length);
+    this.#start += length;
+    return payload;
+  }
+
+  /**
+   * Fills `target` from the buffer, then from the source: straight into
+   * `target` while it can take a whole buffer's worth, else through the
+   * buffer so that bytes past `target` are kept. Resolves `false` when the
+   * stream ends before the first byte of a header.
+   */
+  async #readExactly(target: Uint8Array, part: "header" | "payload"): Promise<boolean> {
+    const buffer = this.#buffer;
+    const bufferSize = this.#bufferSize;
+    let filled = Math.min(this.#end - this.#start, target.byteLength);
+    target.set(buffer.subarray(this.#start, this.#start + filled));
+    this.#start += filled;
+    while (filled < target.byteLength) {
+      const remaining = target.byteLength - filled;
+      let n: number | null;
+      if (remaining >= bufferSize) {
+        n = await this.#source.read(target.subarray(filled, filled + bufferSize));
+        if (n !== null) filled += n;
+      } else {
+        this.#start = this.#end = 0;
+        n = await this.#source.read(buffer);
+        if (n !== null) {
+          const taken = Math.min(n, remaining);
+          target.set(buffer.subarray(0, taken), filled);
+          filled += taken;
+          this.#start = taken;
+          this.#end = n;
+        }
+      }
+      if (n === null) {
+        if (part === "header" && filled === 0) return false;
+        throw new IncompleteFrameError(part, target.byteLength, filled);
+      }
+    }
+    return true;
+  }
+}
