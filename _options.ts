@@ -21,11 +21,14 @@ export function integerOption(
   return value;
 }
 
+/** Longest duration a timer takes, in milliseconds: 2^31 − 1. */
+export const MAX_DURATION = 2 ** 31 - 1;
+
 /**
  * Like {@linkcode integerOption} for durations in milliseconds, where `0`
  * means "no limit" (`Infinity` is accepted for the same).
  */
 export function durationOption(name: string, value: number | undefined, fallback: number): number {
   if (value === Infinity) return 0;
-  return integerOption(name, value, fallback, 0, 2 ** 31 - 1);
+  return integerOption(name, value, fallback, 0, MAX_DURATION);
 }

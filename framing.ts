@@ -496,6 +496,8 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
   #end = 0;
   /** Holds a header that arrives split when the buffer is too small to gather it. */
   #header = new Uint8Array(HEADER_SIZE);
+  /** Bytes of the current frame have arrived that are not in `#buffer` (a header or long payload). */
+  #inFrame = false;
 
   /**
    * Constructs a reader over `source`.
@@ -526,6 +528,14 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
   /** Bytes received and not yet returned as part of a frame. */
   get bufferedBytes(): number {
     return this.#end - this.#start;
+  }
+
+  /**
+   * Whether part of a frame has arrived and the rest has not: a peer that
+   * stops here holds a frame open. A server times such peers out.
+   */
+  get isMidFrame(): boolean {
+    return this.#inFrame || this.#end > this.#start;
   }
 
   /**
@@ -578,11 +588,18 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
     if (length <= available) {
       const payload = this.#buffer.subarray(this.#start, this.#start + length);
       this.#start += length;
+      this.#inFrame = false;
       return payload;
     }
-    if (length <= this.#bufferSize) return await this.#readIntoBuffer(length);
-    const payload = new Uint8Array(length);
-    await this.#readExactly(payload, "payload");
+    this.#inFrame = true;
+    let payload: Uint8Array;
+    if (length <= this.#bufferSize) {
+      payload = await this.#readIntoBuffer(length);
+    } else {
+      payload = new Uint8Array(length);
+      await this.#readExactly(payload, "payload");
+    }
+    this.#inFrame = false;
     return payload;
   }
 
@@ -628,6 +645,7 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
     target.set(buffer.subarray(this.#start, this.#start + filled));
     this.#start += filled;
     while (filled < target.byteLength) {
+      if (filled > 0) this.#inFrame = true;
       const remaining = target.byteLength - filled;
       let n: number | null;
       if (remaining >= bufferSize) {

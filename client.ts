@@ -1,0 +1,430 @@
+#!/usr/bin/env -S deno run --allow-net=localhost:4567
+// Copyright 2026 the buffered-framing authors. MIT license.
+/**
+ * A client of the length-prefixed protocol: {@linkcode BufferedClient} sends
+ * messages and receives replies, and tells a server that went away from a
+ * live one without throwing.
+ *
+ * It is also an executable that sends each MESSAGE (or each line of standard
+ * input) and prints each reply on its own line:
+ *
+ * ```sh
+ * deno run --allow-net=localhost:4567 jsr:@buffered/framing/client --port 4567 "Four score and seven years ago"
+ * deno install --global --allow-net=localhost:4567 -n framing-client jsr:@buffered/framing/client
+ * ```
+ *
+ * Exit status: 0 when every reply came, 1 when the server could not be
+ * reached or went away, 2 on a usage error.
+ *
+ * @example Send a message and receive its reply
+ * ```ts
+ * import { BufferedClient } from "./client.ts";
+ * import { BufferedServer } from "./server.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new BufferedServer("127.0.0.1", 0, 1024, { log: () => {} });
+ * const done = server.start();
+ *
+ * await using client = await BufferedClient.connect("127.0.0.1", server.addr.port);
+ * await client.sendMessage("Four score and seven years ago");
+ * assert.deepEqual(await client.receiveMessage(), [" and seven years ago", true]);
+ *
+ * server.keepRunning = false;
+ * await done;
+ * ```
+ *
+ * @module
+ */
+
+import { type CommandLine, integerFlag, parseCommandLine, runMain, stringFlag } from "./_cli.ts";
+import { durationOption, integerOption, MAX_DURATION } from "./_options.ts";
+import { errorMessage, formatHostPort, withContext } from "./_net.ts";
+import {
+  DEFAULT_BUFFER_SIZE,
+  DEFAULT_MAX_FRAME_SIZE,
+  FrameReader,
+  FrameWriter,
+  MAX_FRAME_SIZE_LIMIT,
+} from "./framing.ts";
+
+/** Options for {@linkcode BufferedClient}. */
+export interface BufferedClientOptions {
+  /**
+   * Largest payload sent or accepted, in bytes. Sending more throws a
+   * `FrameTooLargeError`; a reply that declares more ends the connection.
+   *
+   * @default {16777216}
+   */
+  maxFrameSize?: number;
+  /**
+   * How long {@linkcode BufferedClient.receiveMessage} waits for a reply, in
+   * milliseconds, before it gives up, closes the connection and returns
+   * `["", false]`. `0` waits for ever.
+   *
+   * @default {0}
+   */
+  receiveTimeout?: number;
+}
+
+/** A reply: the payload, and whether the connection is still good. */
+export type Reply = [payload: string, ok: boolean];
+
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * A client of the length-prefixed protocol over one connection.
+ *
+ * A server that goes away is never an exception: it shows as `ok === false`
+ * from {@linkcode BufferedClient.receiveMessage}, and
+ * {@linkcode BufferedClient.failure} says why. Sends and receives may be
+ * issued concurrently: frames never interleave, and replies come back in
+ * order.
+ *
+ * @example Pipelining: three sends, then three receives
+ * ```ts
+ * import { BufferedClient } from "./client.ts";
+ * import { BufferedServer } from "./server.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new BufferedServer("127.0.0.1", 0, 16, { log: () => {} });
+ * const done = server.start();
+ * await using client = await BufferedClient.connect("127.0.0.1", server.addr.port, 16);
+ *
+ * await Promise.all(["0123456789a", "0123456789bb", "0123456789ccc"].map((m) => client.sendMessage(m)));
+ * assert.deepEqual(await client.receiveMessage(), ["a", true]);
+ * assert.deepEqual(await client.receiveMessage(), ["bb", true]);
+ * assert.deepEqual(await client.receiveMessage(), ["ccc", true]);
+ *
+ * server.keepRunning = false;
+ * await done;
+ * assert.deepEqual(await client.receiveMessage(), ["", false]);
+ * ```
+ */
+export class BufferedClient implements AsyncDisposable, Disposable {
+  #conn: Deno.Conn;
+  #reader: FrameReader;
+  #writer: FrameWriter;
+  #receiveTimeout: number;
+  #open = true;
+  #failure: Error | undefined;
+  /** Receives run one at a time, in call order. */
+  #lastReceive: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Connects to `hostname:port`.
+   *
+   * @param hostname The server's host name or address.
+   * @param port The server's port.
+   * @param bufferSize Size of the receive buffer, in bytes.
+   * @param options Limits and timeouts.
+   * @returns The connected client.
+   * @throws {Deno.errors.ConnectionRefused} When nothing listens there; the
+   * message names the address. Other connection errors keep their class and
+   * name the address too.
+   * @throws {RangeError} When `port`, `bufferSize` or an option is out of range.
+   *
+   * @example Basic usage
+   * ```ts
+   * import { BufferedClient } from "./client.ts";
+   *
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * await using client = await BufferedClient.connect("127.0.0.1", listener.addr.port, 1024);
+   * ```
+   */
+  static async connect(
+    hostname: string,
+    port: number,
+    bufferSize: number = DEFAULT_BUFFER_SIZE,
+    options: BufferedClientOptions = {},
+  ): Promise<BufferedClient> {
+    integerOption("port", port, 0, 0, 65535);
+    validateOptions(bufferSize, options);
+    let conn: Deno.TcpConn;
+    try {
+      conn = await Deno.connect({ hostname, port });
+    } catch (error) {
+      throw withContext(error, `Cannot connect to ${formatHostPort(hostname, port)}`);
+    }
+    conn.setNoDelay(true);
+    return new BufferedClient(conn, bufferSize, options);
+  }
+
+  /**
+   * Wraps a connection that is already open (TCP, TLS or Unix), which the
+   * client then owns and closes.
+   *
+   * @param conn The connection.
+   * @param bufferSize Size of the receive buffer, in bytes.
+   * @param options Limits and timeouts.
+   * @throws {RangeError} When `bufferSize` or an option is out of range.
+   *
+   * @example Wrap a connection
+   * ```ts
+   * import { BufferedClient } from "./client.ts";
+   *
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+   * using client = new BufferedClient(conn);
+   * ```
+   */
+  constructor(
+    conn: Deno.Conn,
+    bufferSize: number = DEFAULT_BUFFER_SIZE,
+    options: BufferedClientOptions = {},
+  ) {
+    const { maxFrameSize, receiveTimeout } = validateOptions(bufferSize, options);
+    this.#conn = conn;
+    this.#reader = new FrameReader(conn, { bufferSize, maxFrameSize });
+    this.#writer = new FrameWriter(conn, { maxFrameSize });
+    this.#receiveTimeout = receiveTimeout;
+  }
+
+  /** Whether the connection is still open: not shut down, not lost. */
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  /**
+   * Why the connection ended, once a receive has returned `ok === false`:
+   * the server's misbehaviour or the socket error. `undefined` while the
+   * connection is good, and after a clean close or a `shutdown()`.
+   */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  /**
+   * Sends `message` as one frame. A server that has gone away is not an
+   * error here: it shows on the next {@linkcode BufferedClient.receiveMessage}.
+   *
+   * @param message The message.
+   * @returns A promise that resolves once the frame is handed to the socket.
+   * @throws {Deno.errors.BadResource} When the client has been shut down.
+   * @throws {FrameTooLargeError} When the message's UTF-8 size exceeds `maxFrameSize`.
+   * @throws {TypeError} When `message` is not a string.
+   *
+   * @example Basic usage
+   * ```ts
+   * import { BufferedClient } from "./client.ts";
+   * import { BufferedServer } from "./server.ts";
+   *
+   * await using server = new BufferedServer("127.0.0.1", 0, 1024, { log: () => {} });
+   * const done = server.start();
+   * await using client = await BufferedClient.connect("127.0.0.1", server.addr.port);
+   * await client.sendMessage("hello, world");
+   * server.keepRunning = false;
+   * await done;
+   * ```
+   */
+  async sendMessage(message: string): Promise<void> {
+    if (typeof message !== "string") {
+      throw new TypeError(`Cannot send a message of type ${typeof message}: expected a string`);
+    }
+    if (!this.#open) {
+      throw new Deno.errors.BadResource(
+        this.#failure === undefined
+          ? "Cannot send a message: the client has been shut down"
+          : "Cannot send a message: the connection has ended",
+      );
+    }
+    this.#writer.enqueue(message);
+    try {
+      await this.#writer.flush();
+    } catch (error) {
+      // The server went away: the next receive reports it, as the contract says.
+      this.#failure ??= error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  /**
+   * Receives the next reply, however many reads it takes.
+   *
+   * @returns `[payload, true]` for a reply (an empty one is `["", true]`), or
+   * `["", false]` when the server closed or reset the connection, sent a frame
+   * above `maxFrameSize` or bytes that are not UTF-8, the receive timed out,
+   * or the client was shut down. It never rejects for these.
+   *
+   * @example Basic usage
+   * ```ts
+   * import { BufferedClient } from "./client.ts";
+   * import { BufferedServer } from "./server.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new BufferedServer("127.0.0.1", 0, 1024, { log: () => {} });
+   * const done = server.start();
+   * await using client = await BufferedClient.connect("127.0.0.1", server.addr.port);
+   * await client.sendMessage("short");
+   * assert.deepEqual(await client.receiveMessage(), ["", true]);
+   * server.keepRunning = false;
+   * await done;
+   * ```
+   */
+  receiveMessage(): Promise<Reply> {
+    const reply = this.#lastReceive.then(() => this.#receiveOne());
+    this.#lastReceive = reply;
+    return reply;
+  }
+
+  /**
+   * Closes the connection. Pending and later receives return `["", false]`;
+   * later sends throw. Calling it again does nothing.
+   *
+   * @example Basic usage
+   * ```ts
+   * import { BufferedClient } from "./client.ts";
+   *
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const client = await BufferedClient.connect("127.0.0.1", listener.addr.port);
+   * client.shutdown();
+   * client.shutdown();
+   * ```
+   */
+  shutdown(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the runtime after an error: nothing left to free.
+    }
+  }
+
+  /** Shuts the client down; see {@linkcode BufferedClient.shutdown}. */
+  [Symbol.dispose](): void {
+    this.shutdown();
+  }
+
+  /** Shuts the client down and waits for pending receives to settle. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.shutdown();
+    await this.#lastReceive;
+  }
+
+  async #receiveOne(): Promise<Reply> {
+    if (!this.#open) return ["", false];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (this.#receiveTimeout > 0) {
+      timer = setTimeout(() => {
+        this.#failure ??= new Deno.errors.TimedOut(
+          `No reply within the receive timeout: ${this.#receiveTimeout} ms`,
+        );
+        this.shutdown();
+      }, this.#receiveTimeout);
+    }
+    try {
+      const payload = await this.#reader.readView();
+      if (payload !== null) return [decoder.decode(payload), true];
+    } catch (error) {
+      if (this.#open) this.#failure ??= error instanceof Error ? error : new Error(String(error));
+    } finally {
+      clearTimeout(timer);
+    }
+    this.shutdown();
+    return ["", false];
+  }
+}
+
+function validateOptions(
+  bufferSize: number,
+  options: BufferedClientOptions,
+): { maxFrameSize: number; receiveTimeout: number } {
+  integerOption("bufferSize", bufferSize, DEFAULT_BUFFER_SIZE, 1);
+  return {
+    maxFrameSize: integerOption(
+      "maxFrameSize",
+      options.maxFrameSize,
+      DEFAULT_MAX_FRAME_SIZE,
+      0,
+      MAX_FRAME_SIZE_LIMIT,
+    ),
+    receiveTimeout: durationOption("receiveTimeout", options.receiveTimeout, 0),
+  };
+}
+
+const USAGE = `Usage: deno run --allow-net=HOST:PORT client.ts [options] [MESSAGE...]
+
+Sends each MESSAGE (or, with none, each line of standard input) as one frame
+and prints each reply on its own line.
+
+Options:
+  --hostname HOST         server host name or address (default: localhost)
+  --port PORT             server port (default: 4567)
+  --buffer-size N         receive buffer size in bytes (default: ${DEFAULT_BUFFER_SIZE})
+  --max-frame-size N      largest payload sent or accepted (default: ${DEFAULT_MAX_FRAME_SIZE})
+  --receive-timeout MS    give up on a reply after MS milliseconds (default: 0, never)
+  -h, --help              print this help
+
+Exit status: 0 when every reply came, 1 when the server could not be reached
+or went away, 2 on a usage error.`;
+
+async function* standardInputLines(): AsyncGenerator<string> {
+  let pending = "";
+  for await (const text of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+    pending += text;
+    let newline: number;
+    while ((newline = pending.indexOf("\n")) !== -1) {
+      yield pending.slice(0, newline).replace(/\r$/, "");
+      pending = pending.slice(newline + 1);
+    }
+  }
+  if (pending !== "") yield pending;
+}
+
+async function main(args: string[]): Promise<number> {
+  const { values, positionals }: CommandLine = parseCommandLine(args, {
+    hostname: { type: "string" },
+    port: { type: "string" },
+    "buffer-size": { type: "string" },
+    "max-frame-size": { type: "string" },
+    "receive-timeout": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  }, true);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const hostname = stringFlag(values, "hostname", "localhost");
+  const port = integerFlag(values, "port", 4567, 1, 65535);
+  const bufferSize = integerFlag(values, "buffer-size", DEFAULT_BUFFER_SIZE, 1);
+  const maxFrameSize = integerFlag(
+    values,
+    "max-frame-size",
+    DEFAULT_MAX_FRAME_SIZE,
+    0,
+    MAX_FRAME_SIZE_LIMIT,
+  );
+  const receiveTimeout = integerFlag(values, "receive-timeout", 0, 0, MAX_DURATION);
+
+  let client: BufferedClient;
+  try {
+    client = await BufferedClient.connect(hostname, port, bufferSize, {
+      maxFrameSize,
+      receiveTimeout,
+    });
+  } catch (error) {
+    console.error(`error: ${errorMessage(error)}`);
+    return 1;
+  }
+  await using _ = client;
+  const messages = positionals.length > 0 ? positionals : standardInputLines();
+  for await (const message of messages) {
+    try {
+      await client.sendMessage(message);
+    } catch (error) {
+      console.error(`error: ${errorMessage(error)}`);
+      return 1;
+    }
+    const [reply, ok] = await client.receiveMessage();
+    if (!ok) {
+      const why = client.failure ? `: ${errorMessage(client.failure)}` : "";
+      console.error(`error: the server at ${formatHostPort(hostname, port)} went away${why}`);
+      return 1;
+    }
+    console.log(reply);
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  await runMain(() => main(Deno.args), USAGE);
+}

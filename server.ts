@@ -1,0 +1,548 @@
+#!/usr/bin/env -S deno run --allow-net=0.0.0.0:4567
+// Copyright 2026 the buffered-framing authors. MIT license.
+/**
+ * A demo service of the length-prefixed protocol: {@linkcode BufferedServer}
+ * answers each message with the message minus its first 10 characters
+ * (Unicode code points, as Python counts them), and keeps serving whatever
+ * its clients do.
+ *
+ * It is also an executable:
+ *
+ * ```sh
+ * deno run --allow-net=0.0.0.0:4567 jsr:@buffered/framing/server --port 4567
+ * deno install --global --allow-net=0.0.0.0:4567 -n framing-server jsr:@buffered/framing/server
+ * ```
+ *
+ * Its first line on standard output is `listening on HOST:PORT`; each
+ * connection opened and closed logs a line on standard error; SIGINT or
+ * SIGTERM stops it gracefully with exit status 0; a usage error exits 2.
+ *
+ * @example Serve, then stop
+ * ```ts
+ * import { BufferedServer } from "./server.ts";
+ *
+ * const server = new BufferedServer("127.0.0.1", 0, 1024, { log: () => {} });
+ * const done = server.start(); // resolves once the server has stopped
+ * console.log(`serving on port ${server.addr.port}`);
+ * server.keepRunning = false;
+ * await done;
+ * ```
+ *
+ * @module
+ */
+
+import { type CommandLine, integerFlag, parseCommandLine, runMain, stringFlag } from "./_cli.ts";
+import { durationOption, integerOption, MAX_DURATION } from "./_options.ts";
+import { errorMessage, formatAddr, formatHostPort, withContext } from "./_net.ts";
+import { isUtf8, skipCodePoints } from "./_utf8.ts";
+import {
+  DEFAULT_BUFFER_SIZE,
+  DEFAULT_MAX_FRAME_SIZE,
+  FrameReader,
+  FrameWriter,
+  MAX_FRAME_SIZE_LIMIT,
+} from "./framing.ts";
+
+/** Characters the demo service drops from the front of each message. */
+export const SKIPPED_CHARACTERS = 10;
+
+/** Options for {@linkcode BufferedServer}. */
+export interface BufferedServerOptions {
+  /**
+   * Largest payload accepted, in bytes. A client that declares more loses
+   * its connection; nothing is allocated for the frame.
+   *
+   * @default {16777216}
+   */
+  maxFrameSize?: number;
+  /**
+   * Clients served at once. At the limit the server stops accepting until one
+   * leaves; the others wait in the listen backlog. `1` is the assignment's
+   * one-client-at-a-time server.
+   *
+   * @default {1}
+   */
+  maxConnections?: number;
+  /**
+   * Milliseconds a client may stay silent between frames before its
+   * connection is closed. `0` never closes an idle client.
+   *
+   * @default {300000}
+   */
+  idleTimeout?: number;
+  /**
+   * Milliseconds a client has to finish a frame once its first byte has
+   * arrived, so that a peer that stalls or dribbles cannot hold a slot. `0`
+   * waits for ever.
+   *
+   * @default {30000}
+   */
+  frameTimeout?: number;
+  /**
+   * Milliseconds a batch of replies may take to be accepted by a client that
+   * does not read them before its connection is closed. `0` waits for ever.
+   *
+   * @default {30000}
+   */
+  writeTimeout?: number;
+  /**
+   * On stop, milliseconds to finish sending replies already owed before the
+   * remaining connections are closed regardless.
+   *
+   * @default {5000}
+   */
+  shutdownTimeout?: number;
+  /**
+   * Receives one line per event: a connection opened, closed (with the
+   * reason), an accept error. Defaults to standard error.
+   */
+  log?: (line: string) => void;
+}
+
+interface Connection {
+  readonly conn: Deno.TcpConn;
+  readonly reader: FrameReader;
+  readonly peer: string;
+  /** What the connection is doing now, and since when (`Date.now()`). */
+  state: "waiting" | "writing" | "working";
+  since: number;
+  /** When the sweep first saw part of a frame, while the peer holds one open. */
+  frameSeenAt: number | undefined;
+  /** Why the server closed the connection, for the log line. */
+  closeReason: string | undefined;
+}
+
+/** Time between two looks for timed-out connections, at most. */
+const SWEEP_INTERVAL_MAX = 1000;
+
+/**
+ * The demo server: answers each frame with its text minus the first 10
+ * characters.
+ *
+ * The constructor binds, so an address in use or a missing permission throws
+ * at once. {@linkcode BufferedServer.start} serves until
+ * {@linkcode BufferedServer.keepRunning} is set to `false` (or
+ * {@linkcode BufferedServer.shutdown} is called), then replies to every
+ * request already received, closes every socket and resolves.
+ *
+ * A client that misbehaves (a frame above `maxFrameSize`, bytes that are not
+ * UTF-8, a connection cut inside a frame, a timeout) loses its own
+ * connection, with one log line; the server goes on serving the others.
+ *
+ * @example Several clients at once
+ * ```ts
+ * import { BufferedServer } from "./server.ts";
+ * import { BufferedClient } from "./client.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new BufferedServer("127.0.0.1", 0, 1024, {
+ *   maxConnections: 2,
+ *   log: () => {},
+ * });
+ * const done = server.start();
+ * await using a = await BufferedClient.connect("127.0.0.1", server.addr.port);
+ * await using b = await BufferedClient.connect("127.0.0.1", server.addr.port);
+ * await a.sendMessage("0123456789from a");
+ * await b.sendMessage("0123456789from b");
+ * assert.deepEqual(await b.receiveMessage(), ["from b", true]);
+ * assert.deepEqual(await a.receiveMessage(), ["from a", true]);
+ * server.keepRunning = false;
+ * await done;
+ * ```
+ */
+export class BufferedServer implements AsyncDisposable {
+  #listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>;
+  #bufferSize: number;
+  #maxFrameSize: number;
+  #maxConnections: number;
+  #idleTimeout: number;
+  #frameTimeout: number;
+  #writeTimeout: number;
+  #shutdownTimeout: number;
+  #log: (line: string) => void;
+
+  #keepRunning = true;
+  #serving: Promise<void> | undefined;
+  #connections = new Map<Deno.Conn, Connection>();
+  #connectionTasks = new Set<Promise<void>>();
+  #wakeAcceptLoop: (() => void) | undefined;
+  #sweepTimer: ReturnType<typeof setInterval> | undefined;
+  #shutdownTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Binds `hostname:port` and prepares to serve.
+   *
+   * @param hostname The address to listen on; `""` means all IPv4
+   * interfaces, as Python's `bind(("", port))`.
+   * @param port The port; `0` picks a free one (see {@linkcode BufferedServer.addr}).
+   * @param bufferSize Size of each connection's receive buffer, in bytes.
+   * @param options Limits, timeouts and logging.
+   * @throws {Deno.errors.AddrInUse} When the address is taken; the message names it.
+   * @throws {Deno.errors.NotCapable} Without `--allow-net` for the address.
+   * @throws {RangeError} When `port`, `bufferSize` or an option is out of range.
+   *
+   * @example Port 0 picks a free port
+   * ```ts
+   * import { BufferedServer } from "./server.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new BufferedServer("127.0.0.1", 0);
+   * assert.notEqual(server.addr.port, 0);
+   * ```
+   */
+  constructor(
+    hostname: string,
+    port: number,
+    bufferSize: number = DEFAULT_BUFFER_SIZE,
+    options: BufferedServerOptions = {},
+  ) {
+    integerOption("port", port, 0, 0, 65535);
+    this.#bufferSize = integerOption("bufferSize", bufferSize, DEFAULT_BUFFER_SIZE, 1);
+    this.#maxFrameSize = integerOption(
+      "maxFrameSize",
+      options.maxFrameSize,
+      DEFAULT_MAX_FRAME_SIZE,
+      0,
+      MAX_FRAME_SIZE_LIMIT,
+    );
+    this.#maxConnections = integerOption("maxConnections", options.maxConnections, 1, 1);
+    this.#idleTimeout = durationOption("idleTimeout", options.idleTimeout, 300_000);
+    this.#frameTimeout = durationOption("frameTimeout", options.frameTimeout, 30_000);
+    this.#writeTimeout = durationOption("writeTimeout", options.writeTimeout, 30_000);
+    this.#shutdownTimeout = durationOption("shutdownTimeout", options.shutdownTimeout, 5_000);
+    this.#log = options.log ?? ((line) => console.error(line));
+    const listenHostname = hostname === "" ? "0.0.0.0" : hostname;
+    try {
+      this.#listener = Deno.listen({ hostname: listenHostname, port });
+    } catch (error) {
+      throw withContext(error, `Cannot listen on ${formatHostPort(listenHostname, port)}`);
+    }
+  }
+
+  /**
+   * The address the server listens on, with the real port when it was
+   * constructed with port 0.
+   */
+  get addr(): Deno.NetAddr {
+    return this.#listener.addr;
+  }
+
+  /** Connections being served now. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /**
+   * `true` from construction until the server is told to stop. Setting it to
+   * `false` stops the server (as {@linkcode BufferedServer.shutdown} does):
+   * it stops accepting at once, replies to every request already received,
+   * closes every connection, and `start()` resolves. The server never sets it
+   * to `false` itself, and a stopped server does not start again.
+   */
+  get keepRunning(): boolean {
+    return this.#keepRunning;
+  }
+
+  set keepRunning(value: boolean) {
+    if (!value) this.#stop();
+  }
+
+  /**
+   * Serves clients until the server is stopped.
+   *
+   * @returns A promise that resolves once the server has stopped and every
+   * connection is closed. Calling it again returns the same promise.
+   *
+   * @example Basic usage
+   * ```ts
+   * import { BufferedServer } from "./server.ts";
+   *
+   * const server = new BufferedServer("127.0.0.1", 0, 1024, { log: () => {} });
+   * const done = server.start();
+   * server.keepRunning = false;
+   * await done;
+   * ```
+   */
+  start(): Promise<void> {
+    this.#serving ??= this.#acceptLoop();
+    return this.#serving;
+  }
+
+  /**
+   * Stops the server: the same as setting `keepRunning` to `false`. Calling
+   * it again does nothing.
+   *
+   * @example Basic usage
+   * ```ts
+   * import { BufferedServer } from "./server.ts";
+   *
+   * const server = new BufferedServer("127.0.0.1", 0);
+   * server.shutdown();
+   * server.shutdown();
+   * ```
+   */
+  shutdown(): void {
+    this.#stop();
+  }
+
+  /** Stops the server and waits until it has stopped. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#stop();
+    await this.#serving;
+  }
+
+  #stop(): void {
+    if (!this.#keepRunning) return;
+    this.#keepRunning = false;
+    this.#closeListener();
+    this.#wakeAcceptLoop?.();
+    for (const connection of this.#connections.values()) {
+      // A client we are waiting on owes us nothing complete: close it now. The
+      // others finish the replies they owe, then close themselves.
+      if (connection.state === "waiting" && !connection.reader.hasBufferedFrame) {
+        this.#close(connection, "server stopping");
+      }
+    }
+    if (this.#connections.size > 0 && this.#shutdownTimeout > 0) {
+      this.#shutdownTimer = setTimeout(() => {
+        for (const connection of this.#connections.values()) {
+          this.#close(
+            connection,
+            `server stopping: replies unsent after ${this.#shutdownTimeout} ms`,
+          );
+        }
+      }, this.#shutdownTimeout);
+    }
+  }
+
+  #closeListener(): void {
+    try {
+      this.#listener.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  async #acceptLoop(): Promise<void> {
+    try {
+      while (this.#keepRunning) {
+        if (this.#connections.size >= this.#maxConnections) {
+          await new Promise<void>((resolve) => this.#wakeAcceptLoop = resolve);
+          this.#wakeAcceptLoop = undefined;
+          continue;
+        }
+        let conn: Deno.TcpConn;
+        try {
+          conn = await this.#listener.accept();
+        } catch (error) {
+          if (!this.#keepRunning || error instanceof Deno.errors.BadResource) break;
+          // Out of file descriptors, or a connection reset before it was accepted.
+          this.#log(`accept failed: ${errorMessage(error)}`);
+          continue;
+        }
+        if (!this.#keepRunning) {
+          conn.close();
+          break;
+        }
+        this.#track(conn);
+      }
+    } finally {
+      this.#closeListener();
+      while (this.#connectionTasks.size > 0) await Promise.all(this.#connectionTasks);
+      clearTimeout(this.#shutdownTimer);
+    }
+  }
+
+  #track(conn: Deno.TcpConn): void {
+    const connection: Connection = {
+      conn,
+      reader: new FrameReader(conn, {
+        bufferSize: this.#bufferSize,
+        maxFrameSize: this.#maxFrameSize,
+      }),
+      peer: formatAddr(conn.remoteAddr),
+      state: "working",
+      since: Date.now(),
+      frameSeenAt: undefined,
+      closeReason: undefined,
+    };
+    this.#connections.set(conn, connection);
+    this.#startSweeping();
+    const task: Promise<void> = this.#serve(connection).finally(() => {
+      this.#connections.delete(conn);
+      this.#connectionTasks.delete(task);
+      if (this.#connections.size === 0) this.#stopSweeping();
+      this.#wakeAcceptLoop?.();
+    });
+    this.#connectionTasks.add(task);
+  }
+
+  async #serve(connection: Connection): Promise<void> {
+    const { conn, reader, peer } = connection;
+    const writer = new FrameWriter(conn);
+    this.#log(`${peer} connected`);
+    let reason = "closed by client";
+    try {
+      conn.setNoDelay(true);
+      while (true) {
+        if (!this.#keepRunning && !reader.hasBufferedFrame) {
+          reason = "server stopping";
+          break;
+        }
+        connection.state = "waiting";
+        connection.since = Date.now();
+        connection.frameSeenAt = undefined;
+        const payload = await reader.readView();
+        connection.state = "working";
+        if (payload === null) break;
+        if (!isUtf8(payload)) {
+          throw new TypeError(`Frame of ${payload.byteLength} bytes is not valid UTF-8`);
+        }
+        writer.enqueue(payload.subarray(skipCodePoints(payload, SKIPPED_CHARACTERS)));
+        // Replies to every frame of one read go out in one write.
+        if (!reader.hasBufferedFrame) await this.#flush(connection, writer);
+      }
+    } catch (error) {
+      reason = connection.closeReason ?? errorMessage(error);
+      // Requests that arrived whole before the bad one are still answered.
+      if (connection.closeReason === undefined && writer.pendingBytes > 0) {
+        await this.#flush(connection, writer).catch(() => {});
+      }
+    } finally {
+      this.#close(connection, reason);
+      this.#log(`${peer} disconnected: ${connection.closeReason ?? reason}`);
+    }
+  }
+
+  async #flush(connection: Connection, writer: FrameWriter): Promise<void> {
+    connection.state = "writing";
+    connection.since = Date.now();
+    await writer.flush();
+    connection.state = "working";
+  }
+
+  #close(connection: Connection, reason: string): void {
+    connection.closeReason ??= reason;
+    try {
+      connection.conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  #startSweeping(): void {
+    if (this.#sweepTimer !== undefined) return;
+    const shortest = Math.min(
+      ...[this.#idleTimeout, this.#frameTimeout, this.#writeTimeout].filter((t) => t > 0),
+    );
+    if (!Number.isFinite(shortest)) return;
+    const interval = Math.max(10, Math.min(SWEEP_INTERVAL_MAX, Math.floor(shortest / 4)));
+    this.#sweepTimer = setInterval(() => this.#sweep(), interval);
+  }
+
+  #stopSweeping(): void {
+    clearInterval(this.#sweepTimer);
+    this.#sweepTimer = undefined;
+  }
+
+  /** Closes connections that exceeded a timeout: one timer for all of them. */
+  #sweep(): void {
+    const now = Date.now();
+    for (const connection of this.#connections.values()) {
+      if (connection.state === "writing") {
+        if (this.#writeTimeout > 0 && now - connection.since > this.#writeTimeout) {
+          this.#close(connection, `write timeout: replies not read for ${this.#writeTimeout} ms`);
+        }
+      } else if (connection.state === "waiting") {
+        if (connection.reader.isMidFrame) {
+          connection.frameSeenAt ??= now;
+          if (this.#frameTimeout > 0 && now - connection.frameSeenAt > this.#frameTimeout) {
+            this.#close(
+              connection,
+              `frame timeout: frame incomplete after ${this.#frameTimeout} ms`,
+            );
+          }
+        } else if (this.#idleTimeout > 0 && now - connection.since > this.#idleTimeout) {
+          this.#close(connection, `idle timeout: no frame for ${this.#idleTimeout} ms`);
+        }
+      }
+    }
+  }
+}
+
+const USAGE = `Usage: deno run --allow-net=HOST:PORT server.ts [options]
+
+Answers each frame with its text minus the first ${SKIPPED_CHARACTERS} characters.
+
+Options:
+  --hostname HOST          address to listen on; "" means all (default: 0.0.0.0)
+  --port PORT              port; 0 picks a free one (default: 4567)
+  --buffer-size N          receive buffer per connection, bytes (default: ${DEFAULT_BUFFER_SIZE})
+  --max-frame-size N       largest payload accepted, bytes (default: ${DEFAULT_MAX_FRAME_SIZE})
+  --max-connections N      clients served at once (default: 1)
+  --idle-timeout MS        close a client silent between frames this long (default: 300000; 0: never)
+  --frame-timeout MS       close a client that leaves a frame unfinished this long (default: 30000)
+  --write-timeout MS       close a client that leaves replies unread this long (default: 30000)
+  --shutdown-timeout MS    on SIGINT/SIGTERM, time to send owed replies (default: 5000)
+  -h, --help               print this help
+
+Prints "listening on HOST:PORT" first on standard output, and a line on
+standard error for each connection opened and closed. SIGINT or SIGTERM stops
+it gracefully (exit 0); a usage error exits 2.`;
+
+async function main(args: string[]): Promise<number> {
+  const { values }: CommandLine = parseCommandLine(args, {
+    hostname: { type: "string" },
+    port: { type: "string" },
+    "buffer-size": { type: "string" },
+    "max-frame-size": { type: "string" },
+    "max-connections": { type: "string" },
+    "idle-timeout": { type: "string" },
+    "frame-timeout": { type: "string" },
+    "write-timeout": { type: "string" },
+    "shutdown-timeout": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  }, false);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const hostname = stringFlag(values, "hostname", "0.0.0.0");
+  const port = integerFlag(values, "port", 4567, 0, 65535);
+  const bufferSize = integerFlag(values, "buffer-size", DEFAULT_BUFFER_SIZE, 1);
+  const options: BufferedServerOptions = {
+    maxFrameSize: integerFlag(
+      values,
+      "max-frame-size",
+      DEFAULT_MAX_FRAME_SIZE,
+      0,
+      MAX_FRAME_SIZE_LIMIT,
+    ),
+    maxConnections: integerFlag(values, "max-connections", 1, 1),
+    idleTimeout: integerFlag(values, "idle-timeout", 300_000, 0, MAX_DURATION),
+    frameTimeout: integerFlag(values, "frame-timeout", 30_000, 0, MAX_DURATION),
+    writeTimeout: integerFlag(values, "write-timeout", 30_000, 0, MAX_DURATION),
+    shutdownTimeout: integerFlag(values, "shutdown-timeout", 5_000, 0, MAX_DURATION),
+  };
+  let server: BufferedServer;
+  try {
+    server = new BufferedServer(hostname, port, bufferSize, options);
+  } catch (error) {
+    console.error(`error: ${errorMessage(error)}`);
+    return 1;
+  }
+  const stop = (): void => server.shutdown();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, stop);
+  console.log(`listening on ${formatAddr(server.addr)}`);
+  try {
+    await server.start();
+  } finally {
+    for (const signal of signals) Deno.removeSignalListener(signal, stop);
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  await runMain(() => main(Deno.args), USAGE);
+}
