@@ -70,7 +70,7 @@ export async function runMain(main: () => Promise<number>, usage: string): Promi
     status = await main();
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`error: ${error.message}\n\n${usage}`);
+    console.error(`error: ${error.message}\n${usage.split("\n")[0]}\nRun with --help for more.`);
     status = 2;
   }
   Deno.exit(status);
