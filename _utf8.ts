@@ -58,3 +58,22 @@ export function skipCodePoints(bytes: Uint8Array, count: number): number {
   }
   return length;
 }
+
+/** Payloads up to this size are first scanned in JavaScript for the all-ASCII case. */
+const ASCII_SCAN_LIMIT = 256;
+
+/**
+ * Returns the byte offset just past the first `count` code points of `bytes`,
+ * as {@linkcode skipCodePoints} does, or `-1` when `bytes` is not well-formed
+ * UTF-8. Short all-ASCII payloads, the common case, take one JavaScript pass
+ * and no native call.
+ */
+export function offsetAfterCodePoints(bytes: Uint8Array, count: number): number {
+  const length = bytes.length;
+  if (length <= ASCII_SCAN_LIMIT) {
+    let i = 0;
+    while (i < length && bytes[i] < 0x80) i++;
+    if (i === length) return Math.min(count, length);
+  }
+  return nodeIsUtf8(bytes) ? skipCodePoints(bytes, count) : -1;
+}

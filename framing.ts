@@ -334,6 +334,14 @@ export function writeFrame(
 const WRITER_INITIAL_CAPACITY = 4096;
 /** A batch buffer grown past this is dropped once drained, so idle connections stay small. */
 const WRITER_RETAINED_CAPACITY = 64 * 1024;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Byte payloads at least this long may be borrowed by
+ * {@linkcode FrameWriter.enqueue} instead of copied: 64 KiB, where a copy
+ * starts to cost more than the extra `write` call.
+ */
+export const BORROW_THRESHOLD = 64 * 1024;
 
 /**
  * Writes frames to a sink in order, batching those queued while a write is in
@@ -362,8 +370,13 @@ const WRITER_RETAINED_CAPACITY = 64 * 1024;
 export class FrameWriter {
   #sink: ByteSink;
   #maxFrameSize: number;
+  /** Frames are encoded into `#batch[#sealed, #batchLength)`; earlier parts sit in `#segments`. */
   #batch: Uint8Array | null = null;
   #batchLength = 0;
+  #sealed = 0;
+  /** Whole pieces queued ahead of the batch's unsealed part: batch slices and borrowed payloads. */
+  #segments: Uint8Array[] = [];
+  #segmentBytes = 0;
   #spare: Uint8Array | null = null;
   #draining: Promise<void> | null = null;
 
@@ -381,7 +394,7 @@ export class FrameWriter {
 
   /** Bytes queued and not yet handed to the sink. */
   get pendingBytes(): number {
-    return this.#batchLength;
+    return this.#segmentBytes + this.#batchLength - this.#sealed;
   }
 
   /**
@@ -389,22 +402,30 @@ export class FrameWriter {
    * straight into the batch, bytes are copied, so the caller may reuse its
    * array at once.
    *
+   * With `borrow`, a byte payload of at least {@linkcode BORROW_THRESHOLD}
+   * bytes is not copied: the writer keeps a reference and writes from it, so
+   * the caller must leave it unchanged until the next
+   * {@linkcode FrameWriter.flush} resolves. A server uses this to send a long
+   * reply straight from the array it was received into.
+   *
    * @param payload The message, as text or bytes.
+   * @param borrow Whether a long byte payload may be written from the caller's array.
    * @throws {FrameTooLargeError} When the payload exceeds `maxFrameSize`.
    */
-  enqueue(payload: string | Uint8Array): void {
+  enqueue(payload: string | Uint8Array, borrow = false): void {
     const length = payloadByteLength(payload, this.#maxFrameSize);
-    const needed = this.#batchLength + HEADER_SIZE + length;
-    let batch = this.#batch;
-    if (batch === null || needed > batch.byteLength) {
-      let capacity = Math.max(WRITER_INITIAL_CAPACITY, batch?.byteLength ?? 0);
-      while (capacity < needed) capacity *= 2;
-      const grown = new Uint8Array(capacity);
-      if (batch !== null) grown.set(batch.subarray(0, this.#batchLength));
-      this.#batch = batch = grown;
+    if (borrow && typeof payload !== "string" && length >= BORROW_THRESHOLD) {
+      const batch = this.#reserve(HEADER_SIZE);
+      writeFrameInto(batch, this.#batchLength, EMPTY, length);
+      this.#batchLength += HEADER_SIZE;
+      this.#seal();
+      this.#segments.push(payload);
+      this.#segmentBytes += length;
+      return;
     }
+    const batch = this.#reserve(HEADER_SIZE + length);
     writeFrameInto(batch, this.#batchLength, payload, length);
-    this.#batchLength = needed;
+    this.#batchLength += HEADER_SIZE + length;
   }
 
   /**
@@ -415,7 +436,11 @@ export class FrameWriter {
    * with the sink's error (the queued frames are then dropped).
    */
   flush(): Promise<void> {
-    this.#draining ??= this.#drain();
+    if (this.#draining === null) {
+      // An empty drain would finish before the assignment below and leave it stale.
+      if (this.pendingBytes === 0) return Promise.resolve();
+      this.#draining = this.#drain();
+    }
     return this.#draining;
   }
 
@@ -432,19 +457,48 @@ export class FrameWriter {
     return this.flush();
   }
 
+  /** Returns the batch with room for `bytes` more, grown (by doubling) when needed. */
+  #reserve(bytes: number): Uint8Array {
+    const batch = this.#batch;
+    const needed = this.#batchLength + bytes;
+    if (batch !== null && needed <= batch.byteLength) return batch;
+    // Sealed bytes stay readable through their segments: only the open part moves.
+    const open = this.#batchLength - this.#sealed;
+    let capacity = Math.max(WRITER_INITIAL_CAPACITY, batch?.byteLength ?? 0);
+    while (capacity < open + bytes) capacity *= 2;
+    const grown = new Uint8Array(capacity);
+    if (batch !== null) grown.set(batch.subarray(this.#sealed, this.#batchLength));
+    this.#batch = grown;
+    this.#batchLength = open;
+    this.#sealed = 0;
+    return grown;
+  }
+
+  /** Moves the batch's open part into the segments, so a borrowed payload can follow it. */
+  #seal(): void {
+    if (this.#batchLength === this.#sealed) return;
+    const batch = this.#batch as Uint8Array;
+    this.#segments.push(batch.subarray(this.#sealed, this.#batchLength));
+    this.#segmentBytes += this.#batchLength - this.#sealed;
+    this.#sealed = this.#batchLength;
+  }
+
   async #drain(): Promise<void> {
     try {
-      while (this.#batchLength > 0) {
-        // Double buffering: frames queued during this write go to the spare.
-        const full = this.#batch as Uint8Array;
-        const length = this.#batchLength;
+      while (this.pendingBytes > 0) {
+        this.#seal();
+        const segments = this.#segments;
+        // Double buffering: frames queued during these writes go to the spare batch.
+        const full = this.#batch;
         this.#batch = this.#spare;
-        this.#batchLength = 0;
         this.#spare = full;
-        await writeAll(this.#sink, full.subarray(0, length));
+        this.#batchLength = this.#sealed = this.#segmentBytes = 0;
+        this.#segments = [];
+        for (const segment of segments) await writeAll(this.#sink, segment);
       }
     } catch (error) {
-      this.#batchLength = 0;
+      this.#batchLength = this.#sealed = this.#segmentBytes = 0;
+      this.#segments = [];
       throw error;
     } finally {
       this.#draining = null;
@@ -498,6 +552,8 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
   #header = new Uint8Array(HEADER_SIZE);
   /** Bytes of the current frame have arrived that are not in `#buffer` (a header or long payload). */
   #inFrame = false;
+  /** The array {@linkcode FrameReader.readView} reads long frames into, kept between long frames. */
+  #long: Uint8Array | undefined;
 
   /**
    * Constructs a reader over `source`.
@@ -558,21 +614,55 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    * @throws {IncompleteFrameError} When the stream ends inside a frame.
    */
   async read(): Promise<Uint8Array | null> {
-    const payload = await this.readView();
+    const payload = this.readBuffered() ?? await this.#readFromSource(false);
     // A view into the receive buffer is copied out; a long frame already has its own array.
     return payload !== null && payload.buffer === this.#buffer.buffer ? payload.slice() : payload;
   }
 
   /**
-   * Reads the next frame's payload without copying it when it fits in the
-   * receive buffer: the view is valid only until the next call.
+   * Reads the next frame's payload without copying it: the view is valid only
+   * until the next call. A frame longer than the receive buffer is read into
+   * a second array that is kept for the next long frame (and dropped when a
+   * frame that fits the buffer comes), so a stream of long frames allocates
+   * once.
    *
    * @returns The payload, or `null` when the stream ended cleanly between
    * frames.
    * @throws {FrameTooLargeError} When the frame declares more than `maxFrameSize`.
    * @throws {IncompleteFrameError} When the stream ends inside a frame.
    */
-  async readView(): Promise<Uint8Array | null> {
+  readView(): Promise<Uint8Array | null> {
+    const payload = this.readBuffered();
+    return payload === undefined ? this.#readFromSource(true) : Promise.resolve(payload);
+  }
+
+  /**
+   * Returns the next frame's payload if the whole frame is already in the
+   * receive buffer, without waiting and without copying (the view is valid
+   * until the next read); otherwise `undefined`, and nothing is consumed.
+   * A server's hot loop uses it to parse every frame of one read
+   * synchronously.
+   *
+   * @returns The payload, or `undefined` when the next frame is not all here.
+   * @throws {FrameTooLargeError} When the frame declares more than `maxFrameSize`.
+   */
+  readBuffered(): Uint8Array | undefined {
+    const start = this.#start;
+    const available = this.#end - start;
+    if (available < HEADER_SIZE) return undefined;
+    const length = this.#view.getUint32(start);
+    if (length > this.#maxFrameSize) {
+      this.#start += HEADER_SIZE;
+      throw new FrameTooLargeError(length, this.#maxFrameSize);
+    }
+    if (available - HEADER_SIZE < length) return undefined;
+    this.#start = start + HEADER_SIZE + length;
+    this.#long = undefined;
+    return this.#buffer.subarray(start + HEADER_SIZE, this.#start);
+  }
+
+  /** Reads the next frame when at least part of it still has to come from the source. */
+  async #readFromSource(reuseLong: boolean): Promise<Uint8Array | null> {
     let length: number;
     if (this.#end - this.#start >= HEADER_SIZE) {
       length = this.#view.getUint32(this.#start);
@@ -586,6 +676,7 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
 
     const available = this.#end - this.#start;
     if (length <= available) {
+      // The header came through #readExactly and the payload is already buffered.
       const payload = this.#buffer.subarray(this.#start, this.#start + length);
       this.#start += length;
       this.#inFrame = false;
@@ -594,9 +685,17 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
     this.#inFrame = true;
     let payload: Uint8Array;
     if (length <= this.#bufferSize) {
+      this.#long = undefined;
       payload = await this.#readIntoBuffer(length);
     } else {
-      payload = new Uint8Array(length);
+      if (reuseLong) {
+        if (this.#long === undefined || this.#long.byteLength < length) {
+          this.#long = new Uint8Array(length);
+        }
+        payload = this.#long.subarray(0, length);
+      } else {
+        payload = new Uint8Array(length);
+      }
       await this.#readExactly(payload, "payload");
     }
     this.#inFrame = false;

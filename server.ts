@@ -34,7 +34,7 @@
 import { type CommandLine, integerFlag, parseCommandLine, runMain, stringFlag } from "./_cli.ts";
 import { durationOption, integerOption, MAX_DURATION } from "./_options.ts";
 import { errorMessage, formatAddr, formatHostPort, withContext } from "./_net.ts";
-import { isUtf8, skipCodePoints } from "./_utf8.ts";
+import { offsetAfterCodePoints } from "./_utf8.ts";
 import {
   DEFAULT_BUFFER_SIZE,
   DEFAULT_MAX_FRAME_SIZE,
@@ -389,16 +389,24 @@ export class BufferedServer implements AsyncDisposable {
           reason = "server stopping";
           break;
         }
-        connection.state = "waiting";
-        connection.since = Date.now();
-        connection.frameSeenAt = undefined;
-        const payload = await reader.readView();
-        connection.state = "working";
+        // Every frame already in the buffer is parsed synchronously; the
+        // source is awaited only when the next frame is not all here.
+        let payload: Uint8Array | null | undefined = reader.readBuffered();
+        if (payload === undefined) {
+          connection.state = "waiting";
+          connection.since = Date.now();
+          connection.frameSeenAt = undefined;
+          payload = await reader.readView();
+          connection.state = "working";
+        }
         if (payload === null) break;
-        if (!isUtf8(payload)) {
+        const replyStart = offsetAfterCodePoints(payload, SKIPPED_CHARACTERS);
+        if (replyStart < 0) {
           throw new TypeError(`Frame of ${payload.byteLength} bytes is not valid UTF-8`);
         }
-        writer.enqueue(payload.subarray(skipCodePoints(payload, SKIPPED_CHARACTERS)));
+        // A long reply is written straight from the receive array: it is not
+        // reused before the flush below, which comes before the next read.
+        writer.enqueue(payload.subarray(replyStart), true);
         // Replies to every frame of one read go out in one write.
         if (!reader.hasBufferedFrame) await this.#flush(connection, writer);
       }
