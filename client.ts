@@ -232,7 +232,7 @@ export class BufferedClient implements AsyncDisposable, Disposable {
       await this.#writer.flush();
     } catch (error) {
       // The server went away: the next receive reports it, as the contract says.
-      this.#failure ??= error instanceof Error ? error : new Error(String(error));
+      if (this.#open) this.#failure ??= error instanceof Error ? error : new Error(String(error));
     }
   }
 

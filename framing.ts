@@ -587,8 +587,10 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
   }
 
   /**
-   * Whether part of a frame has arrived and the rest has not: a peer that
-   * stops here holds a frame open. A server times such peers out.
+   * Whether bytes of a frame not yet returned have arrived: while the reader
+   * waits on its source, this means part of a frame came and the rest has
+   * not, so a peer that stops here holds a frame open. A server times such
+   * peers out.
    */
   get isMidFrame(): boolean {
     return this.#inFrame || this.#end > this.#start;
@@ -600,6 +602,8 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    * uses this to batch the replies of one read into one write.
    */
   get hasBufferedFrame(): boolean {
+    // Mid-frame, the buffer starts inside a payload, not at a header.
+    if (this.#inFrame) return false;
     const available = this.#end - this.#start;
     return available >= HEADER_SIZE &&
       available - HEADER_SIZE >= this.#view.getUint32(this.#start);

@@ -39,6 +39,7 @@ import {
   DEFAULT_BUFFER_SIZE,
   DEFAULT_MAX_FRAME_SIZE,
   FrameReader,
+  FrameTooLargeError,
   FrameWriter,
   MAX_FRAME_SIZE_LIMIT,
 } from "./framing.ts";
@@ -108,12 +109,30 @@ interface Connection {
   since: number;
   /** When the sweep first saw part of a frame, while the peer holds one open. */
   frameSeenAt: number | undefined;
-  /** Why the server closed the connection, for the log line. */
+  /** Why the server ended the connection, for the log line. */
   closeReason: string | undefined;
+  /** Our write side is shut: the peer has every reply and an end of stream. */
+  hungUp: boolean;
+  /** Closes a hung-up connection once its peer is quiet, or at `lingerUntil`. */
+  lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  lingerUntil: number;
 }
 
 /** Time between two looks for timed-out connections, at most. */
 const SWEEP_INTERVAL_MAX = 1000;
+/**
+ * After the server hangs up, it reads (and discards) what the peer still
+ * sends until the peer has been quiet for `LINGER_QUIET` ms, for at most
+ * `LINGER_TIMEOUT` ms and `LINGER_MAX_BYTES`, and only then closes: closing
+ * with unread bytes in the kernel would reset the connection and drop replies
+ * still in flight (the reason for nginx's lingering close). Once the receive
+ * queue is empty, a close lets the kernel finish sending in the background.
+ */
+const LINGER_QUIET = 50;
+const LINGER_TIMEOUT = 2000;
+const LINGER_MAX_BYTES = 1024 * 1024;
+/** Where lingering reads go; shared, as nobody looks at what lands in it. */
+const DISCARD = new Uint8Array(16 * 1024);
 
 /**
  * The demo server: answers each frame with its text minus the first 10
@@ -297,11 +316,10 @@ export class BufferedServer implements AsyncDisposable {
     this.#closeListener();
     this.#wakeAcceptLoop?.();
     for (const connection of this.#connections.values()) {
-      // A client we are waiting on owes us nothing complete: close it now. The
-      // others finish the replies they owe, then close themselves.
-      if (connection.state === "waiting" && !connection.reader.hasBufferedFrame) {
-        this.#close(connection, "server stopping");
-      }
+      // A connection waiting on its client has no whole request left unanswered
+      // (the serve loop parses every buffered frame before it waits): hang up
+      // now. The others finish the replies they owe, then hang up themselves.
+      if (connection.state === "waiting") this.#hangUp(connection, "server stopping");
     }
     if (this.#connections.size > 0 && this.#shutdownTimeout > 0) {
       this.#shutdownTimer = setTimeout(() => {
@@ -365,6 +383,9 @@ export class BufferedServer implements AsyncDisposable {
       since: Date.now(),
       frameSeenAt: undefined,
       closeReason: undefined,
+      hungUp: false,
+      lingerTimer: undefined,
+      lingerUntil: 0,
     };
     this.#connections.set(conn, connection);
     this.#startSweeping();
@@ -382,10 +403,11 @@ export class BufferedServer implements AsyncDisposable {
     const writer = new FrameWriter(conn);
     this.#log(`${peer} connected`);
     let reason = "closed by client";
+    let linger = true;
     try {
       conn.setNoDelay(true);
       while (true) {
-        if (!this.#keepRunning && !reader.hasBufferedFrame) {
+        if (connection.hungUp || (!this.#keepRunning && !reader.hasBufferedFrame)) {
           reason = "server stopping";
           break;
         }
@@ -399,7 +421,12 @@ export class BufferedServer implements AsyncDisposable {
           payload = await reader.readView();
           connection.state = "working";
         }
-        if (payload === null) break;
+        if (payload === null) {
+          linger = false;
+          break;
+        }
+        // Hung up while this frame arrived: the write side is shut.
+        if (connection.hungUp) break;
         const replyStart = offsetAfterCodePoints(payload, SKIPPED_CHARACTERS);
         if (replyStart < 0) {
           throw new TypeError(`Frame of ${payload.byteLength} bytes is not valid UTF-8`);
@@ -411,12 +438,18 @@ export class BufferedServer implements AsyncDisposable {
         if (!reader.hasBufferedFrame) await this.#flush(connection, writer);
       }
     } catch (error) {
-      reason = connection.closeReason ?? errorMessage(error);
-      // Requests that arrived whole before the bad one are still answered.
-      if (connection.closeReason === undefined && writer.pendingBytes > 0) {
+      reason = errorMessage(error);
+      // A frame the server refuses leaves the stream usable up to it: the
+      // requests that arrived whole before it are still answered. A broken
+      // socket (reset, end inside a frame) has nobody left to answer.
+      linger = error instanceof FrameTooLargeError || error instanceof TypeError;
+      if (linger && connection.closeReason === undefined && writer.pendingBytes > 0) {
         await this.#flush(connection, writer).catch(() => {});
       }
     } finally {
+      if (linger && connection.closeReason === undefined) this.#hangUp(connection, reason);
+      if (connection.hungUp) await this.#drainUntilClosed(connection);
+      clearTimeout(connection.lingerTimer);
       this.#close(connection, reason);
       this.#log(`${peer} disconnected: ${connection.closeReason ?? reason}`);
     }
@@ -429,6 +462,46 @@ export class BufferedServer implements AsyncDisposable {
     connection.state = "working";
   }
 
+  /**
+   * Shuts our write side, so the peer receives every reply already written
+   * and then end of stream, and arms the timer that closes the connection
+   * once the peer is quiet (see `LINGER_QUIET`).
+   */
+  #hangUp(connection: Connection, reason: string): void {
+    connection.closeReason ??= reason;
+    if (connection.hungUp) return;
+    connection.hungUp = true;
+    try {
+      connection.conn.closeWrite();
+    } catch {
+      // Already shut or closed.
+    }
+    connection.lingerUntil = Date.now() + LINGER_TIMEOUT;
+    this.#armLinger(connection);
+  }
+
+  #armLinger(connection: Connection): void {
+    clearTimeout(connection.lingerTimer);
+    const wait = Math.max(0, Math.min(LINGER_QUIET, connection.lingerUntil - Date.now()));
+    connection.lingerTimer = setTimeout(() => this.#close(connection, "linger ended"), wait);
+  }
+
+  /** Reads and discards what a hung-up peer still sends, until it closes or the linger ends. */
+  async #drainUntilClosed(connection: Connection): Promise<void> {
+    try {
+      let discarded = 0;
+      while (discarded < LINGER_MAX_BYTES) {
+        const n = await connection.conn.read(DISCARD);
+        if (n === null) return;
+        discarded += n;
+        this.#armLinger(connection);
+      }
+    } catch {
+      // Reset by the peer, or closed by the linger timer: either way, done.
+    }
+  }
+
+  /** Closes at once: used when nothing more can reach the peer. */
   #close(connection: Connection, reason: string): void {
     connection.closeReason ??= reason;
     try {
@@ -465,13 +538,13 @@ export class BufferedServer implements AsyncDisposable {
         if (connection.reader.isMidFrame) {
           connection.frameSeenAt ??= now;
           if (this.#frameTimeout > 0 && now - connection.frameSeenAt > this.#frameTimeout) {
-            this.#close(
+            this.#hangUp(
               connection,
               `frame timeout: frame incomplete after ${this.#frameTimeout} ms`,
             );
           }
         } else if (this.#idleTimeout > 0 && now - connection.since > this.#idleTimeout) {
-          this.#close(connection, `idle timeout: no frame for ${this.#idleTimeout} ms`);
+          this.#hangUp(connection, `idle timeout: no frame for ${this.#idleTimeout} ms`);
         }
       }
     }

@@ -1,0 +1,246 @@
+// Copyright 2026 the buffered-framing authors. MIT license.
+// Shared helpers for the network tests: a quiet in-process server, raw
+// sockets that speak the wire format by hand, and Deno subprocesses.
+
+import { BufferedServer, type BufferedServerOptions } from "../server.ts";
+
+/** Every test talks over loopback only. */
+export const HOST = "127.0.0.1";
+
+/** A started server whose log lines are collected instead of printed. */
+export interface TestServer extends AsyncDisposable {
+  server: BufferedServer;
+  port: number;
+  /** What `server.start()` returned: resolves once the server has stopped. */
+  done: Promise<void>;
+  /** The server's log lines, in order. */
+  logs: string[];
+}
+
+/** Builds a {@linkcode BufferedServer} on 127.0.0.1, port 0, and starts it. */
+export function startServer(
+  bufferSize = 16,
+  options: Omit<BufferedServerOptions, "log"> = {},
+): TestServer {
+  const logs: string[] = [];
+  const server = new BufferedServer(HOST, 0, bufferSize, {
+    ...options,
+    log: (line: string): void => {
+      logs.push(line);
+    },
+  });
+  const done = server.start();
+  return {
+    server,
+    port: server.addr.port,
+    done,
+    logs,
+    async [Symbol.asyncDispose](): Promise<void> {
+      server.shutdown();
+      await done;
+    },
+  };
+}
+
+/** `connected` or `disconnected` for each log line, to assert on their order. */
+export function logEvents(logs: string[]): string[] {
+  return logs.map((line) => line.match(/ (connected|disconnected)\b/)?.[1] ?? line);
+}
+
+/** A port nothing listens on: one the system just handed out and took back. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: HOST, port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+const encoder = new TextEncoder();
+
+/** The UTF-8 bytes of `text`. */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** One frame, built by hand: 4-byte big-endian length, then the payload. */
+export function frame(payload: string | Uint8Array): Uint8Array {
+  const bytes = typeof payload === "string" ? utf8(payload) : payload;
+  const out = new Uint8Array(4 + bytes.length);
+  new DataView(out.buffer).setUint32(0, bytes.length);
+  out.set(bytes, 4);
+  return out;
+}
+
+/** Concatenates byte arrays. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Writes all of `bytes` to `conn`. */
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+}
+
+/**
+ * Reads exactly `length` bytes; returns fewer only when the stream ends
+ * (or is reset) first.
+ */
+export async function readExactly(conn: Deno.Conn, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  let filled = 0;
+  while (filled < length) {
+    let n: number | null;
+    try {
+      n = await conn.read(out.subarray(filled));
+    } catch {
+      n = null; // a reset ends the stream as surely as a close
+    }
+    if (n === null) break;
+    filled += n;
+  }
+  return out.subarray(0, filled);
+}
+
+/** Reads one whole frame (header included), or `null` when the stream ends first. */
+export async function readFrame(conn: Deno.Conn): Promise<Uint8Array | null> {
+  const header = await readExactly(conn, 4);
+  if (header.length < 4) return null;
+  const length = new DataView(header.buffer).getUint32(0);
+  const payload = await readExactly(conn, length);
+  return payload.length < length ? null : concat(header, payload);
+}
+
+/** Reads until the stream ends or is reset, and returns everything read. */
+export async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(1024);
+  while (true) {
+    let n: number | null;
+    try {
+      n = await conn.read(buffer);
+    } catch {
+      n = null;
+    }
+    if (n === null) return concat(...chunks);
+    chunks.push(buffer.slice(0, n));
+  }
+}
+
+/** Absolute path of a module of this package, for `deno run`. */
+export function modulePath(name: string): string {
+  return decodeURIComponent(new URL(`../${name}`, import.meta.url).pathname);
+}
+
+/** How a subprocess ended, and everything it printed. */
+export interface Outcome {
+  code: number;
+  signal: Deno.Signal | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A running `deno run`, read line by line; disposing it kills it if still running. */
+export interface Subprocess extends AsyncDisposable {
+  child: Deno.ChildProcess;
+  /** Writes `text` to standard input (only when spawned with `stdin: null`). */
+  write(text: string): Promise<void>;
+  /** The next line of standard output, without its newline; `null` at the end. */
+  readLine(): Promise<string | null>;
+  /** Closes standard input, waits for the exit; `stdout` is what `readLine` had not returned. */
+  finish(): Promise<Outcome>;
+}
+
+/**
+ * Runs `deno run --no-prompt ...args`. Standard error is collected from the
+ * start, so that a chatty child never blocks. Standard input: none when
+ * `stdin` is undefined; the given text, then end of file, when it is a string;
+ * left open for {@linkcode Subprocess.write} when it is `null`.
+ */
+export function spawnDeno(args: string[], stdin?: string | null): Subprocess {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", ...args],
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  let exited = false;
+  child.status.then(() => {
+    exited = true;
+  });
+  const stderr = new Response(child.stderr).text();
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const input = stdin === undefined ? undefined : child.stdin.getWriter();
+  let inputClosed: Promise<void> | undefined;
+
+  function write(text: string): Promise<void> {
+    if (input === undefined) throw new TypeError("spawned without standard input");
+    return input.write(utf8(text));
+  }
+
+  function closeInput(): Promise<void> {
+    // A child that exits without reading its input breaks the pipe: not our concern.
+    inputClosed ??= input?.close().catch(() => {}) ?? Promise.resolve();
+    return inputClosed;
+  }
+
+  if (typeof stdin === "string") {
+    write(stdin).catch(() => {});
+    closeInput();
+  }
+
+  let pending = "";
+  let ended = false;
+  async function fill(): Promise<void> {
+    const { value, done } = await stdout.read();
+    if (done) ended = true;
+    else pending += value;
+  }
+
+  async function readLine(): Promise<string | null> {
+    while (!pending.includes("\n") && !ended) await fill();
+    if (pending === "") return null;
+    const newline = pending.indexOf("\n");
+    const end = newline === -1 ? pending.length : newline;
+    const line = pending.slice(0, end);
+    pending = pending.slice(end + 1);
+    return line;
+  }
+
+  let finished: Promise<Outcome> | undefined;
+  function finish(): Promise<Outcome> {
+    finished ??= (async (): Promise<Outcome> => {
+      await closeInput();
+      while (!ended) await fill();
+      const rest = pending;
+      pending = "";
+      const status = await child.status;
+      return { code: status.code, signal: status.signal, stdout: rest, stderr: await stderr };
+    })();
+    return finished;
+  }
+
+  return {
+    child,
+    write,
+    readLine,
+    finish,
+    async [Symbol.asyncDispose](): Promise<void> {
+      if (!exited) {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // It has exited already.
+        }
+      }
+      await finish();
+    },
+  };
+}
