@@ -330,8 +330,8 @@ export function writeFrame(
   return writeAll(sink, encodeFrame(payload, options));
 }
 
-/** Capacity a {@linkcode FrameWriter}'s batch starts with, and returns to once drained. */
-const WRITER_INITIAL_CAPACITY = 4096;
+/** Capacity a {@linkcode FrameWriter}'s batch starts with: small, so an idle connection costs little; it doubles as needed. */
+const WRITER_INITIAL_CAPACITY = 256;
 /** A batch buffer grown past this is dropped once drained, so idle connections stay small. */
 const WRITER_RETAINED_CAPACITY = 64 * 1024;
 const EMPTY = new Uint8Array(0);
