@@ -494,7 +494,11 @@ export class FrameWriter {
         this.#spare = full;
         this.#batchLength = this.#sealed = this.#segmentBytes = 0;
         this.#segments = [];
-        for (const segment of segments) await writeAll(this.#sink, segment);
+        for (const segment of segments) {
+          // One write usually takes it all: only a short write pays for the loop.
+          const written = await this.#sink.write(segment);
+          if (written < segment.byteLength) await writeAll(this.#sink, segment.subarray(written));
+        }
       }
     } catch (error) {
       this.#batchLength = this.#sealed = this.#segmentBytes = 0;
@@ -667,6 +671,45 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
 
   /** Reads the next frame when at least part of it still has to come from the source. */
   async #readFromSource(reuseLong: boolean): Promise<Uint8Array | null> {
+    // The common case, a frame that fits in the buffer, reads straight into
+    // the buffer and parses there: one await a read, no intermediate copies.
+    const buffer = this.#buffer;
+    const bufferSize = this.#bufferSize;
+    while (bufferSize >= HEADER_SIZE) {
+      const available = this.#end - this.#start;
+      let needed = HEADER_SIZE;
+      if (available >= HEADER_SIZE) {
+        const length = this.#view.getUint32(this.#start);
+        if (length > this.#maxFrameSize) {
+          this.#start += HEADER_SIZE;
+          throw new FrameTooLargeError(length, this.#maxFrameSize);
+        }
+        needed += length;
+        if (needed > bufferSize) break;
+      }
+      if (available === 0) {
+        this.#start = this.#end = 0;
+      } else if (this.#start + needed > bufferSize) {
+        buffer.copyWithin(0, this.#start, this.#end);
+        this.#end = available;
+        this.#start = 0;
+      }
+      const n = await this.#source.read(buffer.subarray(this.#end));
+      if (n === null) {
+        if (available === 0) return null;
+        throw available < HEADER_SIZE
+          ? new IncompleteFrameError("header", HEADER_SIZE, available)
+          : new IncompleteFrameError("payload", needed - HEADER_SIZE, available - HEADER_SIZE);
+      }
+      this.#end += n;
+      const payload = this.readBuffered();
+      if (payload !== undefined) return payload;
+    }
+    return await this.#readLongFrame(reuseLong);
+  }
+
+  /** Reads a frame longer than the buffer, or any frame when the buffer cannot hold a header. */
+  async #readLongFrame(reuseLong: boolean): Promise<Uint8Array | null> {
     let length: number;
     if (this.#end - this.#start >= HEADER_SIZE) {
       length = this.#view.getUint32(this.#start);

@@ -435,7 +435,10 @@ export class BufferedServer implements AsyncDisposable {
         // reused before the flush below, which comes before the next read.
         writer.enqueue(payload.subarray(replyStart), true);
         // Replies to every frame of one read go out in one write.
-        if (!reader.hasBufferedFrame) await this.#flush(connection, writer);
+        if (!reader.hasBufferedFrame) {
+          await this.#flush(connection, writer);
+          connection.state = "working";
+        }
       }
     } catch (error) {
       reason = errorMessage(error);
@@ -455,11 +458,11 @@ export class BufferedServer implements AsyncDisposable {
     }
   }
 
-  async #flush(connection: Connection, writer: FrameWriter): Promise<void> {
+  /** Flushes the replies, timed by the sweep as "writing" until the caller moves on. */
+  #flush(connection: Connection, writer: FrameWriter): Promise<void> {
     connection.state = "writing";
     connection.since = Date.now();
-    await writer.flush();
-    connection.state = "working";
+    return writer.flush();
   }
 
   /**
