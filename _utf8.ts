@@ -77,3 +77,24 @@ export function offsetAfterCodePoints(bytes: Uint8Array, count: number): number 
   }
   return nodeIsUtf8(bytes) ? skipCodePoints(bytes, count) : -1;
 }
+
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Payloads up to this size that are all ASCII become strings without a native call. */
+const ASCII_DECODE_LIMIT = 64;
+
+/**
+ * Decodes well-formed UTF-8 as Python's strict `bytes.decode("utf-8")` does:
+ * a leading BOM is kept as U+FEFF, and malformed input throws.
+ *
+ * @throws {TypeError} When `bytes` is not well-formed UTF-8.
+ */
+export function decodeUtf8(bytes: Uint8Array): string {
+  const length = bytes.length;
+  if (length <= ASCII_DECODE_LIMIT) {
+    let i = 0;
+    while (i < length && bytes[i] < 0x80) i++;
+    if (i === length) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
+  return decoder.decode(bytes);
+}

@@ -39,6 +39,7 @@
 import { type CommandLine, integerFlag, parseCommandLine, runMain, stringFlag } from "./_cli.ts";
 import { durationOption, integerOption, MAX_DURATION } from "./_options.ts";
 import { errorMessage, formatHostPort, withContext } from "./_net.ts";
+import { decodeUtf8 } from "./_utf8.ts";
 import {
   DEFAULT_BUFFER_SIZE,
   DEFAULT_MAX_FRAME_SIZE,
@@ -69,7 +70,11 @@ export interface BufferedClientOptions {
 /** A reply: the payload, and whether the connection is still good. */
 export type Reply = [payload: string, ok: boolean];
 
-const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/**
+ * Bytes of held-back sends that are written at once anyway, so the server
+ * works on the first requests while later replies are still being handed out.
+ */
+const CORK_LIMIT = 2048;
 
 /**
  * A client of the length-prefixed protocol over one connection.
@@ -109,6 +114,10 @@ export class BufferedClient implements AsyncDisposable, Disposable {
   #failure: Error | undefined;
   /** Receives run one at a time, in call order. */
   #lastReceive: Promise<unknown> = Promise.resolve();
+  #queuedReceives = 0;
+  /** Sends held back while buffered replies are handed out, to go in one write. */
+  #corked: Promise<void> | undefined;
+  #uncork: (() => void) | undefined;
 
   /**
    * Connects to `hostname:port`.
@@ -229,7 +238,12 @@ export class BufferedClient implements AsyncDisposable, Disposable {
     }
     this.#writer.enqueue(message);
     try {
-      await this.#writer.flush();
+      // While replies that already arrived are being handed out, a pipelining
+      // caller answers each with a send: hold those back and write them
+      // together once the buffered replies run out (or on the next turn of
+      // the event loop), instead of one system call per message.
+      const cork = this.#reader.hasBufferedFrame && this.#writer.pendingBytes < CORK_LIMIT;
+      await (cork ? this.#corkedFlush() : this.#writer.flush());
     } catch (error) {
       // The server went away: the next receive reports it, as the contract says.
       if (this.#open) this.#failure ??= error instanceof Error ? error : new Error(String(error));
@@ -260,6 +274,12 @@ export class BufferedClient implements AsyncDisposable, Disposable {
    * ```
    */
   receiveMessage(): Promise<Reply> {
+    // A reply already buffered, with no receive ahead of it, is handed out at once.
+    if (this.#queuedReceives === 0) {
+      const buffered = this.#receiveBuffered();
+      if (buffered !== undefined) return Promise.resolve(buffered);
+    }
+    this.#queuedReceives++;
     const reply = this.#lastReceive.then(() => this.#receiveOne());
     this.#lastReceive = reply;
     return reply;
@@ -282,6 +302,7 @@ export class BufferedClient implements AsyncDisposable, Disposable {
   shutdown(): void {
     if (!this.#open) return;
     this.#open = false;
+    this.#uncork?.();
     try {
       this.#conn.close();
     } catch {
@@ -300,24 +321,63 @@ export class BufferedClient implements AsyncDisposable, Disposable {
     await this.#lastReceive;
   }
 
-  async #receiveOne(): Promise<Reply> {
+  #corkedFlush(): Promise<void> {
+    this.#corked ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.#uncork?.(), 0);
+      this.#uncork = () => {
+        clearTimeout(timer);
+        this.#uncork = undefined;
+        this.#corked = undefined;
+        resolve();
+      };
+    }).then(() => this.#writer.flush());
+    return this.#corked;
+  }
+
+  /** The next reply if it is already in the buffer; `undefined` when it must be awaited. */
+  #receiveBuffered(): Reply | undefined {
     if (!this.#open) return ["", false];
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    if (this.#receiveTimeout > 0) {
-      timer = setTimeout(() => {
-        this.#failure ??= new Deno.errors.TimedOut(
-          `No reply within the receive timeout: ${this.#receiveTimeout} ms`,
-        );
-        this.shutdown();
-      }, this.#receiveTimeout);
-    }
     try {
-      const payload = await this.#reader.readView();
-      if (payload !== null) return [decoder.decode(payload), true];
+      const payload = this.#reader.readBuffered();
+      return payload === undefined ? undefined : [decodeUtf8(payload), true];
     } catch (error) {
-      if (this.#open) this.#failure ??= error instanceof Error ? error : new Error(String(error));
+      return this.#fail(error);
+    }
+  }
+
+  async #receiveOne(): Promise<Reply> {
+    try {
+      const buffered = this.#receiveBuffered();
+      if (buffered !== undefined) return buffered;
+      // The reply has to come from the network: held-back sends go out first.
+      this.#uncork?.();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      if (this.#receiveTimeout > 0) {
+        timer = setTimeout(() => {
+          this.#failure ??= new Deno.errors.TimedOut(
+            `No reply within the receive timeout: ${this.#receiveTimeout} ms`,
+          );
+          this.shutdown();
+        }, this.#receiveTimeout);
+      }
+      try {
+        const payload = await this.#reader.readView();
+        if (payload === null) return this.#fail(undefined);
+        return [decodeUtf8(payload), true];
+      } catch (error) {
+        return this.#fail(error);
+      } finally {
+        clearTimeout(timer);
+      }
     } finally {
-      clearTimeout(timer);
+      this.#queuedReceives--;
+    }
+  }
+
+  /** Ends the connection after a failed receive; `error` is undefined for a clean close. */
+  #fail(error: unknown): Reply {
+    if (this.#open && error !== undefined) {
+      this.#failure ??= error instanceof Error ? error : new Error(String(error));
     }
     this.shutdown();
     return ["", false];

@@ -15,6 +15,7 @@
  * @module
  */
 
+import process from "node:process";
 import { BufferedClient } from "../client.ts";
 import { integerFlag, parseCommandLine, runMain, stringFlag } from "../_cli.ts";
 
@@ -192,14 +193,10 @@ async function main(args: string[]): Promise<number> {
   return result.errors === 0 ? 0 : 1;
 }
 
-/** CPU seconds this process has used, from /proc when readable, else 0. */
+/** CPU seconds (user + system) this process has used. */
 function cpuSeconds(): number {
-  try {
-    const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 if (import.meta.main) {
