@@ -36,9 +36,19 @@
  * @module
  */
 
-import { type CommandLine, integerFlag, parseCommandLine, runMain, stringFlag } from "./_cli.ts";
+import {
+  type CommandLine,
+  integerFlag,
+  parseCommandLine,
+  runMain,
+  stringFlag,
+  UsageError,
+} from "./_cli.ts";
 import { durationOption, integerOption, MAX_DURATION } from "./_options.ts";
-import { errorMessage, formatHostPort, withContext } from "./_net.ts";
+import { errorMessage, formatHostPort } from "./_net.ts";
+import { connect, endpoint, setNoDelay, type TransportOptions } from "./_transport.ts";
+
+export type { TransportOptions };
 import { decodeUtf8 } from "./_utf8.ts";
 import {
   DEFAULT_BUFFER_SIZE,
@@ -49,7 +59,15 @@ import {
 } from "./framing.ts";
 
 /** Options for {@linkcode BufferedClient}. */
-export interface BufferedClientOptions {
+export interface BufferedClientOptions extends TransportOptions {
+  /**
+   * Connect over TLS, trusting the system's root certificates plus
+   * `caCerts` (PEM strings), and checking the server's certificate against
+   * `hostname` (by default the host connected to). TCP only.
+   */
+  tls?: { caCerts?: string[]; hostname?: string };
+  /** Aborts the connection attempt (including a TLS handshake): `connect` rejects with its reason. */
+  signal?: AbortSignal;
   /**
    * Largest payload sent or accepted, in bytes. Sending more throws a
    * `FrameTooLargeError`; a reply that declares more ends the connection.
@@ -146,15 +164,10 @@ export class BufferedClient implements AsyncDisposable, Disposable {
     bufferSize: number = DEFAULT_BUFFER_SIZE,
     options: BufferedClientOptions = {},
   ): Promise<BufferedClient> {
-    integerOption("port", port, 0, 0, 65535);
+    const where = endpoint(hostname, port, options);
     validateOptions(bufferSize, options);
-    let conn: Deno.TcpConn;
-    try {
-      conn = await Deno.connect({ hostname, port });
-    } catch (error) {
-      throw withContext(error, `Cannot connect to ${formatHostPort(hostname, port)}`);
-    }
-    conn.setNoDelay(true);
+    const conn = await connect(where, options.tls, options.signal);
+    setNoDelay(conn);
     return new BufferedClient(conn, bufferSize, options);
   }
 
@@ -253,10 +266,14 @@ export class BufferedClient implements AsyncDisposable, Disposable {
   /**
    * Receives the next reply, however many reads it takes.
    *
+   * @param options `signal` aborts the wait: the promise rejects with the
+   * signal's reason, and since a reply cannot be left half-read, the
+   * connection is closed (later receives return `["", false]`).
    * @returns `[payload, true]` for a reply (an empty one is `["", true]`), or
    * `["", false]` when the server closed or reset the connection, sent a frame
    * above `maxFrameSize` or bytes that are not UTF-8, the receive timed out,
    * or the client was shut down. It never rejects for these.
+   * @throws The signal's reason, when `signal` aborts.
    *
    * @example Basic usage
    * ```ts
@@ -273,14 +290,18 @@ export class BufferedClient implements AsyncDisposable, Disposable {
    * await done;
    * ```
    */
-  receiveMessage(): Promise<Reply> {
+  receiveMessage(options?: { signal?: AbortSignal }): Promise<Reply> {
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     // A reply already buffered, with no receive ahead of it, is handed out at once.
     if (this.#queuedReceives === 0) {
       const buffered = this.#receiveBuffered();
       if (buffered !== undefined) return Promise.resolve(buffered);
     }
     this.#queuedReceives++;
-    const reply = this.#lastReceive.then(() => this.#receiveOne());
+    // Each receive waits for the one before it to settle, whether it resolved or was aborted.
+    const receive = (): Promise<Reply> => this.#receiveOne(signal);
+    const reply = this.#lastReceive.then(receive, receive);
     this.#lastReceive = reply;
     return reply;
   }
@@ -318,7 +339,7 @@ export class BufferedClient implements AsyncDisposable, Disposable {
   /** Shuts the client down and waits for pending receives to settle. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.shutdown();
-    await this.#lastReceive;
+    await this.#lastReceive.catch(() => {});
   }
 
   #corkedFlush(): Promise<void> {
@@ -345,8 +366,9 @@ export class BufferedClient implements AsyncDisposable, Disposable {
     }
   }
 
-  async #receiveOne(): Promise<Reply> {
+  async #receiveOne(signal: AbortSignal | undefined): Promise<Reply> {
     try {
+      signal?.throwIfAborted();
       const buffered = this.#receiveBuffered();
       if (buffered !== undefined) return buffered;
       // The reply has to come from the network: held-back sends go out first.
@@ -360,14 +382,22 @@ export class BufferedClient implements AsyncDisposable, Disposable {
           this.shutdown();
         }, this.#receiveTimeout);
       }
+      // A read cannot be cancelled, only its socket closed: an abort ends the connection.
+      const abort = (): void => {
+        this.#failure ??= signal?.reason instanceof Error ? signal.reason : new Error("Aborted");
+        this.shutdown();
+      };
+      signal?.addEventListener("abort", abort, { once: true });
       try {
         const payload = await this.#reader.readView();
         if (payload === null) return this.#fail(undefined);
         return [decodeUtf8(payload), true];
       } catch (error) {
+        if (signal?.aborted) throw signal.reason;
         return this.#fail(error);
       } finally {
         clearTimeout(timer);
+        signal?.removeEventListener("abort", abort);
       }
     } finally {
       this.#queuedReceives--;
@@ -412,6 +442,10 @@ Options:
   --buffer-size N         receive buffer size in bytes (default: ${DEFAULT_BUFFER_SIZE})
   --max-frame-size N      largest payload sent or accepted (default: ${DEFAULT_MAX_FRAME_SIZE})
   --receive-timeout MS    give up on a reply after MS milliseconds (default: 0, never)
+  --tls                   connect over TLS (system root certificates, plus --ca)
+  --ca FILE               also trust this PEM CA certificate (needs --allow-read=FILE)
+  --unix PATH             connect to a Unix domain socket instead of TCP
+                          (needs --allow-read=PATH --allow-write=PATH, no --allow-net)
   -h, --help              print this help
 
 Exit status: 0 when every reply came, 1 when the server could not be reached
@@ -437,6 +471,9 @@ async function main(args: string[]): Promise<number> {
     "buffer-size": { type: "string" },
     "max-frame-size": { type: "string" },
     "receive-timeout": { type: "string" },
+    tls: { type: "boolean" },
+    ca: { type: "string" },
+    unix: { type: "string" },
     help: { type: "boolean", short: "h" },
   }, true);
   if (values.help) {
@@ -455,12 +492,22 @@ async function main(args: string[]): Promise<number> {
   );
   const receiveTimeout = integerFlag(values, "receive-timeout", 0, 0, MAX_DURATION);
 
+  if (typeof values.ca === "string" && values.tls !== true) {
+    throw new UsageError("--ca needs --tls");
+  }
+  const options: BufferedClientOptions = { maxFrameSize, receiveTimeout };
+  if (typeof values.unix === "string") {
+    options.transport = "unix";
+    options.path = values.unix;
+  }
   let client: BufferedClient;
   try {
-    client = await BufferedClient.connect(hostname, port, bufferSize, {
-      maxFrameSize,
-      receiveTimeout,
-    });
+    if (values.tls === true) {
+      options.tls = typeof values.ca === "string"
+        ? { caCerts: [Deno.readTextFileSync(values.ca)] }
+        : {};
+    }
+    client = await BufferedClient.connect(hostname, port, bufferSize, options);
   } catch (error) {
     console.error(`error: ${errorMessage(error)}`);
     return 1;
@@ -477,7 +524,8 @@ async function main(args: string[]): Promise<number> {
     const [reply, ok] = await client.receiveMessage();
     if (!ok) {
       const why = client.failure ? `: ${errorMessage(client.failure)}` : "";
-      console.error(`error: the server at ${formatHostPort(hostname, port)} went away${why}`);
+      const where = options.path ?? formatHostPort(hostname, port);
+      console.error(`error: the server at ${where} went away${why}`);
       return 1;
     }
     console.log(reply);

@@ -7,6 +7,8 @@
  *   and {@linkcode writeFrame}: the framing layer, over any byte stream.
  * - {@linkcode BufferedClient}: sends messages and receives replies; a server
  *   that went away shows as `ok === false`, never as an exception.
+ * - {@linkcode FrameDecoderStream} and {@linkcode FrameEncoderStream}: the same
+ *   framing as web streams, for `conn.readable.pipeThrough(...)`.
  * - {@linkcode BufferedServer}: a demo service that answers each message with
  *   the message minus its first 10 characters, and survives bad clients.
  *
@@ -33,3 +35,4 @@
 export * from "./framing.ts";
 export * from "./client.ts";
 export * from "./server.ts";
+export * from "./streams.ts";

@@ -31,9 +31,19 @@
  * @module
  */
 
-import { type CommandLine, integerFlag, parseCommandLine, runMain, stringFlag } from "./_cli.ts";
+import {
+  type CommandLine,
+  integerFlag,
+  parseCommandLine,
+  runMain,
+  stringFlag,
+  UsageError,
+} from "./_cli.ts";
 import { durationOption, integerOption, MAX_DURATION } from "./_options.ts";
-import { errorMessage, formatAddr, formatHostPort, withContext } from "./_net.ts";
+import { errorMessage, formatAddr } from "./_net.ts";
+import { type AnyConn, endpoint, listen, setNoDelay, type TransportOptions } from "./_transport.ts";
+
+export type { TransportOptions };
 import { offsetAfterCodePoints } from "./_utf8.ts";
 import {
   DEFAULT_BUFFER_SIZE,
@@ -48,7 +58,12 @@ import {
 export const SKIPPED_CHARACTERS = 10;
 
 /** Options for {@linkcode BufferedServer}. */
-export interface BufferedServerOptions {
+export interface BufferedServerOptions extends TransportOptions {
+  /**
+   * Serve over TLS with this certificate chain and private key (PEM
+   * strings). TCP only.
+   */
+  tls?: { cert: string; key: string };
   /**
    * Largest payload accepted, in bytes. A client that declares more loses
    * its connection; nothing is allocated for the frame.
@@ -101,10 +116,10 @@ export interface BufferedServerOptions {
 }
 
 interface Connection {
-  readonly conn: Deno.TcpConn;
+  readonly conn: AnyConn;
   readonly reader: FrameReader;
   readonly peer: string;
-  /** What the connection is doing now, and since when (`Date.now()`). */
+  /** What the connection is doing now, and since when (`performance.now()`). */
   state: "waiting" | "writing" | "working";
   since: number;
   /** When the sweep first saw part of a frame, while the peer holds one open. */
@@ -170,7 +185,7 @@ const DISCARD = new Uint8Array(16 * 1024);
  * ```
  */
 export class BufferedServer implements AsyncDisposable {
-  #listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>;
+  #listener: Deno.Listener<AnyConn, Deno.Addr>;
   #bufferSize: number;
   #maxFrameSize: number;
   #maxConnections: number;
@@ -181,6 +196,7 @@ export class BufferedServer implements AsyncDisposable {
   #log: (line: string) => void;
 
   #keepRunning = true;
+  #accepted = 0;
   #serving: Promise<void> | undefined;
   #connections = new Map<Deno.Conn, Connection>();
   #connectionTasks = new Set<Promise<void>>();
@@ -215,7 +231,8 @@ export class BufferedServer implements AsyncDisposable {
     bufferSize: number = DEFAULT_BUFFER_SIZE,
     options: BufferedServerOptions = {},
   ) {
-    integerOption("port", port, 0, 0, 65535);
+    const listenHostname = hostname === "" ? "0.0.0.0" : hostname;
+    const where = endpoint(listenHostname, port, options);
     this.#bufferSize = integerOption("bufferSize", bufferSize, DEFAULT_BUFFER_SIZE, 1);
     this.#maxFrameSize = integerOption(
       "maxFrameSize",
@@ -230,12 +247,7 @@ export class BufferedServer implements AsyncDisposable {
     this.#writeTimeout = durationOption("writeTimeout", options.writeTimeout, 30_000);
     this.#shutdownTimeout = durationOption("shutdownTimeout", options.shutdownTimeout, 5_000);
     this.#log = options.log ?? ((line) => console.error(line));
-    const listenHostname = hostname === "" ? "0.0.0.0" : hostname;
-    try {
-      this.#listener = Deno.listen({ hostname: listenHostname, port });
-    } catch (error) {
-      throw withContext(error, `Cannot listen on ${formatHostPort(listenHostname, port)}`);
-    }
+    this.#listener = listen(where, options.tls);
   }
 
   /**
@@ -243,6 +255,15 @@ export class BufferedServer implements AsyncDisposable {
    * constructed with port 0.
    */
   get addr(): Deno.NetAddr {
+    const addr = this.#listener.addr;
+    if (!("hostname" in addr)) {
+      throw new TypeError("A Unix socket server has no network address: see localAddr");
+    }
+    return addr;
+  }
+
+  /** The address the server listens on, whatever the transport (a Unix socket's path included). */
+  get localAddr(): Deno.Addr {
     return this.#listener.addr;
   }
 
@@ -337,7 +358,16 @@ export class BufferedServer implements AsyncDisposable {
     try {
       this.#listener.close();
     } catch {
-      // Already closed.
+      return; // Already closed.
+    }
+    const addr = this.#listener.addr;
+    if ("path" in addr && addr.path !== "") {
+      // A Unix socket's file outlives its listener: remove it so the path can be reused.
+      try {
+        Deno.removeSync(addr.path);
+      } catch {
+        // Removed already, or not ours to remove.
+      }
     }
   }
 
@@ -349,7 +379,7 @@ export class BufferedServer implements AsyncDisposable {
           this.#wakeAcceptLoop = undefined;
           continue;
         }
-        let conn: Deno.TcpConn;
+        let conn: AnyConn;
         try {
           conn = await this.#listener.accept();
         } catch (error) {
@@ -371,16 +401,19 @@ export class BufferedServer implements AsyncDisposable {
     }
   }
 
-  #track(conn: Deno.TcpConn): void {
+  #track(conn: AnyConn): void {
     const connection: Connection = {
       conn,
       reader: new FrameReader(conn, {
         bufferSize: this.#bufferSize,
         maxFrameSize: this.#maxFrameSize,
       }),
-      peer: formatAddr(conn.remoteAddr),
+      // A Unix socket's clients have no address of their own: number them.
+      peer: "hostname" in conn.remoteAddr
+        ? formatAddr(conn.remoteAddr)
+        : `${formatAddr(this.#listener.addr)} client ${++this.#accepted}`,
       state: "working",
-      since: Date.now(),
+      since: performance.now(),
       frameSeenAt: undefined,
       closeReason: undefined,
       hungUp: false,
@@ -405,7 +438,7 @@ export class BufferedServer implements AsyncDisposable {
     let reason = "closed by client";
     let linger = true;
     try {
-      conn.setNoDelay(true);
+      setNoDelay(conn);
       while (true) {
         if (connection.hungUp || (!this.#keepRunning && !reader.hasBufferedFrame)) {
           reason = "server stopping";
@@ -416,7 +449,7 @@ export class BufferedServer implements AsyncDisposable {
         let payload: Uint8Array | null | undefined = reader.readBuffered();
         if (payload === undefined) {
           connection.state = "waiting";
-          connection.since = Date.now();
+          connection.since = performance.now();
           connection.frameSeenAt = undefined;
           payload = await reader.readView();
           connection.state = "working";
@@ -461,7 +494,7 @@ export class BufferedServer implements AsyncDisposable {
   /** Flushes the replies, timed by the sweep as "writing" until the caller moves on. */
   #flush(connection: Connection, writer: FrameWriter): Promise<void> {
     connection.state = "writing";
-    connection.since = Date.now();
+    connection.since = performance.now();
     return writer.flush();
   }
 
@@ -474,18 +507,16 @@ export class BufferedServer implements AsyncDisposable {
     connection.closeReason ??= reason;
     if (connection.hungUp) return;
     connection.hungUp = true;
-    try {
-      connection.conn.closeWrite();
-    } catch {
-      // Already shut or closed.
-    }
-    connection.lingerUntil = Date.now() + LINGER_TIMEOUT;
+    // Rejects (already shut or closed, a TLS alert) are of no interest: the
+    // connection is ending either way.
+    connection.conn.closeWrite().catch(() => {});
+    connection.lingerUntil = performance.now() + LINGER_TIMEOUT;
     this.#armLinger(connection);
   }
 
   #armLinger(connection: Connection): void {
     clearTimeout(connection.lingerTimer);
-    const wait = Math.max(0, Math.min(LINGER_QUIET, connection.lingerUntil - Date.now()));
+    const wait = Math.max(0, Math.min(LINGER_QUIET, connection.lingerUntil - performance.now()));
     connection.lingerTimer = setTimeout(() => this.#close(connection, "linger ended"), wait);
   }
 
@@ -531,7 +562,7 @@ export class BufferedServer implements AsyncDisposable {
 
   /** Closes connections that exceeded a timeout: one timer for all of them. */
   #sweep(): void {
-    const now = Date.now();
+    const now = performance.now();
     for (const connection of this.#connections.values()) {
       if (connection.state === "writing") {
         if (this.#writeTimeout > 0 && now - connection.since > this.#writeTimeout) {
@@ -568,6 +599,10 @@ Options:
   --frame-timeout MS       close a client that leaves a frame unfinished this long (default: 30000)
   --write-timeout MS       close a client that leaves replies unread this long (default: 30000)
   --shutdown-timeout MS    on SIGINT/SIGTERM, time to send owed replies (default: 5000)
+  --cert FILE --key FILE   serve TLS with this PEM certificate chain and key
+                           (needs --allow-read for exactly those files)
+  --unix PATH              listen on a Unix domain socket instead of TCP
+                           (needs --allow-read=PATH --allow-write=PATH, no --allow-net)
   -h, --help               print this help
 
 Prints "listening on HOST:PORT" first on standard output, and a line on
@@ -585,6 +620,9 @@ async function main(args: string[]): Promise<number> {
     "frame-timeout": { type: "string" },
     "write-timeout": { type: "string" },
     "shutdown-timeout": { type: "string" },
+    cert: { type: "string" },
+    key: { type: "string" },
+    unix: { type: "string" },
     help: { type: "boolean", short: "h" },
   }, false);
   if (values.help) {
@@ -608,8 +646,21 @@ async function main(args: string[]): Promise<number> {
     writeTimeout: integerFlag(values, "write-timeout", 30_000, 0, MAX_DURATION),
     shutdownTimeout: integerFlag(values, "shutdown-timeout", 5_000, 0, MAX_DURATION),
   };
+  if (typeof values.unix === "string") {
+    options.transport = "unix";
+    options.path = values.unix;
+  }
+  if ((values.cert === undefined) !== (values.key === undefined)) {
+    throw new UsageError("--cert and --key go together: give both, or neither");
+  }
   let server: BufferedServer;
   try {
+    if (typeof values.cert === "string" && typeof values.key === "string") {
+      options.tls = {
+        cert: Deno.readTextFileSync(values.cert),
+        key: Deno.readTextFileSync(values.key),
+      };
+    }
     server = new BufferedServer(hostname, port, bufferSize, options);
   } catch (error) {
     console.error(`error: ${errorMessage(error)}`);
@@ -618,7 +669,7 @@ async function main(args: string[]): Promise<number> {
   const stop = (): void => server.shutdown();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, stop);
-  console.log(`listening on ${formatAddr(server.addr)}`);
+  console.log(`listening on ${formatAddr(server.localAddr)}`);
   try {
     await server.start();
   } finally {

@@ -1,0 +1,374 @@
+// Copyright 2026 the buffered-framing authors. MIT license.
+/**
+ * Web streams over the framing layer: {@linkcode FrameDecoderStream} turns a
+ * byte stream, such as a `Deno.Conn`'s `readable`, into one chunk per
+ * payload, and {@linkcode FrameEncoderStream} turns messages into frames,
+ * such as for a `Deno.Conn`'s `writable`.
+ *
+ * The decoder is a {@linkcode FrameReader} underneath, so it has the same
+ * limits and reports the same errors. It pulls: it takes bytes from its
+ * writable side only as fast as its readable side is read, so a slow
+ * consumer slows the producer down instead of filling memory.
+ *
+ * @example Round trip through in-memory streams
+ * ```ts
+ * import { FrameDecoderStream, FrameEncoderStream } from "./streams.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const payloads = ReadableStream.from(["Four score", "", "and seven years ago"])
+ *   .pipeThrough(new FrameEncoderStream())
+ *   .pipeThrough(new FrameDecoderStream());
+ * const decoder = new TextDecoder();
+ * const messages = await Array.fromAsync(payloads, (payload) => decoder.decode(payload));
+ * assert.deepEqual(messages, ["Four score", "", "and seven years ago"]);
+ * ```
+ *
+ * @module
+ */
+
+import { integerOption } from "./_options.ts";
+import {
+  type ByteSource,
+  encodeFrame,
+  type FrameLimitOptions,
+  FrameReader,
+  type FrameReaderOptions,
+  MAX_FRAME_SIZE_LIMIT,
+} from "./framing.ts";
+
+/** How a promise handed out earlier is settled later. */
+interface Settlers<T> {
+  resolve(value: T): void;
+  reject(reason: unknown): void;
+}
+
+/** Describes a chunk of the wrong type for a `TypeError` message. */
+function describe(chunk: unknown): string {
+  if (chunk === null) return "null";
+  if (typeof chunk !== "object") return typeof chunk;
+  return chunk.constructor?.name ?? "object";
+}
+
+/**
+ * The byte source a {@linkcode FrameDecoderStream}'s reader reads from. It
+ * holds at most one chunk, the one written to the decoder's writable side,
+ * and hands it out as each `read` asks, keeping the rest for the next call.
+ * The `write` that delivered the chunk resolves only once every byte of it
+ * has been taken: that is what makes the producer wait for the consumer.
+ */
+class ChunkSource implements ByteSource {
+  /** Bytes not yet taken are `#chunk[#offset, end)`. */
+  #chunk: Uint8Array | null = null;
+  #offset = 0;
+  /** Settles the `write` that delivered `#chunk`. */
+  #written: Settlers<void> | null = null;
+  /** A `read` waiting for the next chunk. */
+  #pending: (Settlers<number | null> & { target: Uint8Array }) | null = null;
+  #ended = false;
+  #failure: { reason: unknown } | null = null;
+
+  /**
+   * Copies at most `target.byteLength` bytes of the current chunk into
+   * `target`, waiting for a chunk when there is none; `null` once the
+   * writable side has closed.
+   */
+  read(target: Uint8Array): Promise<number | null> {
+    if (this.#failure !== null) return Promise.reject(this.#failure.reason);
+    if (this.#chunk !== null) return Promise.resolve(this.#take(target));
+    if (this.#ended) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      this.#pending = { target, resolve, reject };
+    });
+  }
+
+  /**
+   * Hands `chunk` to the reader, without copying it. The writable stream
+   * calls this only once the previous write has resolved, so no chunk is
+   * held here yet.
+   *
+   * @returns A promise that resolves once the reader has taken all of it.
+   */
+  write(chunk: Uint8Array): Promise<void> {
+    if (chunk.byteLength === 0) return Promise.resolve();
+    const written = new Promise<void>((resolve, reject) => {
+      this.#written = { resolve, reject };
+    });
+    this.#chunk = chunk;
+    this.#offset = 0;
+    const pending = this.#pending;
+    if (pending !== null) {
+      this.#pending = null;
+      pending.resolve(this.#take(pending.target));
+    }
+    return written;
+  }
+
+  /** Marks the end of input: the waiting read and every later one get `null`. */
+  end(): void {
+    this.#ended = true;
+    const pending = this.#pending;
+    this.#pending = null;
+    pending?.resolve(null);
+  }
+
+  /** Rejects the waiting read, the unfinished write and every later read with `reason`. */
+  fail(reason: unknown): void {
+    if (this.#failure !== null) return;
+    this.#failure = { reason };
+    this.#chunk = null;
+    const pending = this.#pending;
+    const written = this.#written;
+    this.#pending = this.#written = null;
+    pending?.reject(reason);
+    written?.reject(reason);
+  }
+
+  #take(target: Uint8Array): number {
+    const chunk = this.#chunk as Uint8Array;
+    const n = Math.min(target.byteLength, chunk.byteLength - this.#offset);
+    target.set(chunk.subarray(this.#offset, this.#offset + n));
+    this.#offset += n;
+    if (this.#offset === chunk.byteLength) {
+      // All taken: the producer may reuse its array and send the next chunk.
+      this.#chunk = null;
+      const written = this.#written;
+      this.#written = null;
+      written?.resolve();
+    }
+    return n;
+  }
+}
+
+/**
+ * Turns a stream of bytes into a stream of payloads, one chunk per frame,
+ * however the bytes were cut into chunks. A {@linkcode FrameReader} does the
+ * parsing, so the options, limits and errors are the same as its: a frame
+ * declaring more than `maxFrameSize` errors the stream with a
+ * {@linkcode FrameTooLargeError} before anything is allocated for it, and
+ * input that ends inside a frame errors it with an
+ * {@linkcode IncompleteFrameError}. Input that ends between frames closes
+ * the readable side.
+ *
+ * Each payload is a new array the consumer owns.
+ *
+ * Backpressure: the decoder parses only when its readable side is read, and
+ * a write to its writable side resolves only once the reader has taken that
+ * chunk's bytes. Besides the frame being assembled, it holds at most one
+ * written chunk and `bufferSize` received bytes, so a producer piped into
+ * it runs no further ahead than the consumer allows. Closing the writable
+ * side resolves once the consumer has read up to the end of the input (and
+ * rejects if that end was inside a frame).
+ *
+ * Errors go both ways, as with a `TransformStream`: cancelling the readable
+ * side errors the writable side with the cancel reason, aborting the
+ * writable side errors the readable side with the abort reason, and a
+ * decoding error errors both.
+ *
+ * @example Read the frames of a connection
+ * ```ts
+ * import { FrameDecoderStream, FrameEncoderStream } from "./streams.ts";
+ * import assert from "node:assert/strict";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const accepted = listener.accept();
+ * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const conn = await accepted;
+ *
+ * // The client sends two frames, then closes its side of the connection.
+ * const sent = ReadableStream.from(["first", "second"])
+ *   .pipeThrough(new FrameEncoderStream())
+ *   .pipeTo(client.writable);
+ *
+ * const received: string[] = [];
+ * for await (const payload of conn.readable.pipeThrough(new FrameDecoderStream())) {
+ *   received.push(new TextDecoder().decode(payload));
+ * }
+ * await sent;
+ * assert.deepEqual(received, ["first", "second"]);
+ * ```
+ *
+ * @example An oversized frame errors the stream
+ * ```ts
+ * import { FrameDecoderStream } from "./streams.ts";
+ * import { FrameTooLargeError } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = new Uint8Array([0, 0, 1, 0]); // declares 256 bytes
+ * const payloads = ReadableStream.from([bytes])
+ *   .pipeThrough(new FrameDecoderStream({ maxFrameSize: 255 }));
+ * await assert.rejects(
+ *   Array.fromAsync(payloads),
+ *   (error) => error instanceof FrameTooLargeError && error.length === 256,
+ * );
+ * ```
+ */
+export class FrameDecoderStream implements TransformStream<Uint8Array, Uint8Array> {
+  /** The payloads, one chunk per frame. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Where the bytes of the frames go, cut into chunks anywhere. */
+  readonly writable: WritableStream<Uint8Array>;
+  #source = new ChunkSource();
+  #reader: FrameReader;
+  #readableController: ReadableStreamDefaultController<Uint8Array> | null = null;
+  #writableController: WritableStreamDefaultController | null = null;
+  /** Settles the writable side's `close` once the reader has reached the end. */
+  #closing: Settlers<void> | null = null;
+  /** The readable side has closed, or both sides have errored. */
+  #done = false;
+
+  /**
+   * Constructs a decoder.
+   *
+   * @param options The receive buffer's size and the limit on a payload, as
+   * for a {@linkcode FrameReader}.
+   * @throws {RangeError} When `bufferSize` is not an integer of at least 1, or
+   * `maxFrameSize` not an integer from 0 to 2^32 − 1.
+   */
+  constructor(options?: FrameReaderOptions) {
+    this.#reader = new FrameReader(this.#source, options);
+    this.readable = new ReadableStream<Uint8Array>({
+      start: (controller): void => {
+        this.#readableController = controller;
+      },
+      pull: (controller): Promise<void> => this.#pull(controller),
+      cancel: (reason): void => this.#fail(reason),
+      // No payload is decoded ahead of a read: the producer waits instead.
+    }, { highWaterMark: 0 });
+    this.writable = new WritableStream<Uint8Array>({
+      start: (controller): void => {
+        this.#writableController = controller;
+        // An abort must not wait for the write in flight, which waits on the consumer.
+        controller.signal.addEventListener(
+          "abort",
+          () => this.#fail(controller.signal.reason, false),
+          { once: true },
+        );
+      },
+      write: (chunk): Promise<void> => {
+        if (!(chunk instanceof Uint8Array)) {
+          const error = new TypeError(
+            `Invalid chunk: must be a Uint8Array, got ${describe(chunk)}`,
+          );
+          this.#fail(error);
+          return Promise.reject(error);
+        }
+        return this.#source.write(chunk);
+      },
+      close: (): Promise<void> =>
+        new Promise((resolve, reject) => {
+          this.#closing = { resolve, reject };
+          this.#source.end();
+        }),
+      abort: (reason): void => this.#fail(reason, false),
+    });
+  }
+
+  /** Size of the receive buffer, in bytes. */
+  get bufferSize(): number {
+    return this.#reader.bufferSize;
+  }
+
+  /** Largest payload accepted, in bytes. */
+  get maxFrameSize(): number {
+    return this.#reader.maxFrameSize;
+  }
+
+  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    let payload: Uint8Array | null;
+    try {
+      // read(), not readView(): the consumer keeps each payload, so it needs its own array.
+      payload = await this.#reader.read();
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    if (this.#done) return;
+    if (payload === null) {
+      this.#done = true;
+      controller.close();
+      this.#closing?.resolve();
+      this.#closing = null;
+      return;
+    }
+    controller.enqueue(payload);
+  }
+
+  /**
+   * Errors both sides with `reason` and settles everything still waiting.
+   * An abort errors the writable side itself: erroring it again from here
+   * would make the caller's `abort()` reject.
+   */
+  #fail(reason: unknown, errorWritable = true): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#readableController?.error(reason);
+    if (errorWritable) this.#writableController?.error(reason);
+    this.#source.fail(reason);
+    this.#closing?.reject(reason);
+    this.#closing = null;
+  }
+}
+
+/**
+ * Turns a stream of messages into a stream of frames: each chunk, text or
+ * bytes, becomes one chunk holding its whole frame, made by
+ * {@linkcode encodeFrame}. A chunk longer than `maxFrameSize` errors the
+ * stream with a {@linkcode FrameTooLargeError}.
+ *
+ * @example Basic usage
+ * ```ts
+ * import { FrameEncoderStream } from "./streams.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const frames = ReadableStream.from(["hé", new Uint8Array([7])])
+ *   .pipeThrough(new FrameEncoderStream());
+ * assert.deepEqual(await Array.fromAsync(frames), [
+ *   new Uint8Array([0, 0, 0, 3, 0x68, 0xc3, 0xa9]),
+ *   new Uint8Array([0, 0, 0, 1, 7]),
+ * ]);
+ * ```
+ *
+ * @example A message over the limit errors the stream
+ * ```ts
+ * import { FrameEncoderStream } from "./streams.ts";
+ * import { FrameTooLargeError } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const frames = ReadableStream.from(["short", "far too long"])
+ *   .pipeThrough(new FrameEncoderStream({ maxFrameSize: 8 }));
+ * await assert.rejects(
+ *   Array.fromAsync(frames),
+ *   (error) => error instanceof FrameTooLargeError && error.length === 12,
+ * );
+ * ```
+ */
+export class FrameEncoderStream extends TransformStream<string | Uint8Array, Uint8Array> {
+  /**
+   * Constructs an encoder.
+   *
+   * @param options The limit on each message's size, in bytes; by default
+   * the most a header can declare, 2^32 − 1, as for {@linkcode encodeFrame}.
+   * @throws {RangeError} When `maxFrameSize` is not an integer from 0 to 2^32 − 1.
+   */
+  constructor(options?: FrameLimitOptions) {
+    const limit: FrameLimitOptions = {
+      maxFrameSize: integerOption(
+        "maxFrameSize",
+        options?.maxFrameSize,
+        MAX_FRAME_SIZE_LIMIT,
+        0,
+        MAX_FRAME_SIZE_LIMIT,
+      ),
+    };
+    super({
+      transform(chunk, controller): void {
+        if (typeof chunk !== "string" && !(chunk instanceof Uint8Array)) {
+          throw new TypeError(
+            `Invalid chunk: must be a string or a Uint8Array, got ${describe(chunk)}`,
+          );
+        }
+        controller.enqueue(encodeFrame(chunk, limit));
+      },
+    });
+  }
+}
