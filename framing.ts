@@ -413,6 +413,10 @@ export class FrameWriter {
    * @throws {FrameTooLargeError} When the payload exceeds `maxFrameSize`.
    */
   enqueue(payload: string | Uint8Array, borrow = false): void {
+    if (typeof payload === "string") {
+      this.#enqueueText(payload);
+      return;
+    }
     const length = payloadByteLength(payload, this.#maxFrameSize);
     if (borrow && typeof payload !== "string" && length >= BORROW_THRESHOLD) {
       const batch = this.#reserve(HEADER_SIZE);
@@ -455,6 +459,24 @@ export class FrameWriter {
   write(payload: string | Uint8Array): Promise<void> {
     this.enqueue(payload);
     return this.flush();
+  }
+
+  /**
+   * Encodes text straight into the batch, with room reserved for the worst
+   * case (3 bytes per UTF-16 unit), so its UTF-8 length need not be counted
+   * first: the encoder reports it.
+   */
+  #enqueueText(text: string): void {
+    const maxFrameSize = this.#maxFrameSize;
+    if (text.length > maxFrameSize) {
+      throw new FrameTooLargeError(utf8ByteLength(text), maxFrameSize);
+    }
+    const batch = this.#reserve(HEADER_SIZE + text.length * 3);
+    const start = this.#batchLength;
+    const { written } = encoder.encodeInto(text, batch.subarray(start + HEADER_SIZE));
+    if (written > maxFrameSize) throw new FrameTooLargeError(written, maxFrameSize);
+    writeFrameInto(batch, start, EMPTY, written);
+    this.#batchLength = start + HEADER_SIZE + written;
   }
 
   /** Returns the batch with room for `bytes` more, grown (by doubling) when needed. */

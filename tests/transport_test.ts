@@ -1,0 +1,381 @@
+// Copyright 2026 the buffered-framing authors. MIT license.
+// The transports: TLS and Unix domain sockets, AbortSignal on connect and
+// receive, and the executables' --cert/--key, --tls/--ca and --unix flags.
+
+import assert from "node:assert/strict";
+import { BufferedClient } from "../client.ts";
+import { BufferedServer } from "../server.ts";
+import {
+  HOST,
+  logEvents,
+  modulePath,
+  readExactly,
+  spawnDeno,
+  startServer,
+  type Subprocess,
+} from "./_helpers.ts";
+
+const SERVER = modulePath("server.ts");
+const CLIENT = modulePath("client.ts");
+const CA_FILE = modulePath("tests/fixtures/ca.crt");
+const CERT_FILE = modulePath("tests/fixtures/localhost.crt");
+const KEY_FILE = modulePath("tests/fixtures/localhost.key");
+
+const ca = await Deno.readTextFile(CA_FILE);
+const cert = await Deno.readTextFile(CERT_FILE);
+const key = await Deno.readTextFile(KEY_FILE);
+
+/** A fresh temporary directory, removed with everything in it when disposed. */
+async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "buffered-framing-" });
+  return {
+    path,
+    async [Symbol.asyncDispose](): Promise<void> {
+      await Deno.remove(path, { recursive: true });
+    },
+  };
+}
+
+/** Whether a file (a socket included) exists at `path`. */
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** A quiet server on a Unix socket at `path`, started. */
+function startUnixServer(
+  path: string,
+  bufferSize = 16,
+): { server: BufferedServer; done: Promise<void>; logs: string[] } & AsyncDisposable {
+  const logs: string[] = [];
+  const server = new BufferedServer("", 0, bufferSize, {
+    transport: "unix",
+    path,
+    log: (line: string): void => {
+      logs.push(line);
+    },
+  });
+  const done = server.start();
+  return {
+    server,
+    done,
+    logs,
+    async [Symbol.asyncDispose](): Promise<void> {
+      server.shutdown();
+      await done;
+    },
+  };
+}
+
+// --- TLS -------------------------------------------------------------------
+
+Deno.test("TLS: a client trusting the CA gets replies, multi-byte and longer than the buffer", async () => {
+  await using s = startServer(16, { tls: { cert, key } });
+  await using client = await BufferedClient.connect(HOST, s.port, 16, { tls: { caCerts: [ca] } });
+  const long = "x".repeat(1000) + "é中😀";
+  for (
+    const [message, reply] of [
+      ["0123456789hello", "hello"],
+      ["0123456789é中😀 multi-byte", "é中😀 multi-byte"],
+      [`0123456789${long}`, long],
+      ["short", ""],
+    ]
+  ) {
+    await client.sendMessage(message);
+    assert.deepEqual(await client.receiveMessage(), [reply, true]);
+  }
+  assert.equal(client.failure, undefined);
+});
+
+Deno.test("TLS: a client that does not trust the certificate is rejected by connect; the server serves the next", async () => {
+  await using s = startServer(16, { tls: { cert, key } });
+  const error = await BufferedClient.connect(HOST, s.port, 16, { tls: {} }).then(
+    () => assert.fail("connect should have rejected"),
+    (error: unknown) => error,
+  );
+  assert.ok(error instanceof Deno.errors.InvalidData, String(error));
+  assert.ok(error.message.includes(`127.0.0.1:${s.port}`), error.message);
+  assert.match(error.message, /certificate/i);
+  // maxConnections is 1: this client is accepted only once the untrusted one has gone.
+  await using client = await BufferedClient.connect(HOST, s.port, 16, { tls: { caCerts: [ca] } });
+  await client.sendMessage("0123456789next");
+  assert.deepEqual(await client.receiveMessage(), ["next", true]);
+  assert.deepEqual(logEvents(s.logs).slice(0, 3), ["connected", "disconnected", "connected"]);
+  const [first, , second] = s.logs;
+  assert.notEqual(first.split(" ")[0], second.split(" ")[0]);
+  assert.ok(s.logs[1].startsWith(`${first.split(" ")[0]} disconnected`), s.logs[1]);
+});
+
+Deno.test("TLS: a certificate that does not match tls.hostname is rejected", async () => {
+  await using s = startServer(16, { tls: { cert, key } });
+  const error = await BufferedClient.connect(HOST, s.port, 16, {
+    tls: { caCerts: [ca], hostname: "example.com" },
+  }).then(
+    () => assert.fail("connect should have rejected"),
+    (error: unknown) => error,
+  );
+  assert.ok(error instanceof Deno.errors.InvalidData, String(error));
+  assert.ok(error.message.includes(`127.0.0.1:${s.port}`), error.message);
+  assert.match(error.message, /certificate/i);
+});
+
+// --- Unix sockets ----------------------------------------------------------
+
+Deno.test("Unix socket: a client with the same transport options gets replies", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/server.sock`;
+  {
+    await using s = startUnixServer(path);
+    const addr = s.server.localAddr;
+    assert.equal(addr.transport, "unix");
+    assert.ok("path" in addr && addr.path === path, JSON.stringify(addr));
+    await using client = await BufferedClient.connect("", 0, 16, { transport: "unix", path });
+    await client.sendMessage("0123456789over a Unix socket, longer than 16");
+    assert.deepEqual(await client.receiveMessage(), ["over a Unix socket, longer than 16", true]);
+    await client.sendMessage("0123456789é中😀");
+    assert.deepEqual(await client.receiveMessage(), ["é中😀", true]);
+  }
+});
+
+Deno.test("Unix socket: server.addr throws TypeError; localAddr has the path", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/addr.sock`;
+  await using s = startUnixServer(path);
+  assert.throws(() => s.server.addr, TypeError);
+  assert.deepEqual(s.server.localAddr, { transport: "unix", path });
+});
+
+Deno.test("Unix socket: the socket file is removed once the server has stopped", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/removed.sock`;
+  const s = startUnixServer(path);
+  try {
+    assert.ok(exists(path));
+    await using client = await BufferedClient.connect("", 0, 16, { transport: "unix", path });
+    await client.sendMessage("0123456789bye");
+    assert.deepEqual(await client.receiveMessage(), ["bye", true]);
+  } finally {
+    await s[Symbol.asyncDispose]();
+  }
+  assert.ok(!exists(path), `${path} still exists`);
+  // The path can be listened on again.
+  await using again = startUnixServer(path);
+  assert.ok(exists(path));
+  again.server.shutdown();
+  await again.done;
+  assert.ok(!exists(path));
+});
+
+Deno.test("Unix socket: a unix transport without a path throws TypeError", async () => {
+  assert.throws(() => new BufferedServer("", 0, 16, { transport: "unix" }), TypeError);
+  assert.throws(() => new BufferedServer("", 0, 16, { transport: "unix", path: "" }), TypeError);
+  await assert.rejects(BufferedClient.connect("", 0, 16, { transport: "unix" }), TypeError);
+  await assert.rejects(
+    BufferedClient.connect("", 0, 16, { transport: "unix", path: "" }),
+    TypeError,
+  );
+});
+
+Deno.test("Unix socket: connecting to a missing socket rejects with NotFound naming unix:<path>", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/missing.sock`;
+  const error = await BufferedClient.connect("", 0, 16, { transport: "unix", path }).then(
+    () => assert.fail("connect should have rejected"),
+    (error: unknown) => error,
+  );
+  assert.ok(error instanceof Deno.errors.NotFound, String(error));
+  assert.ok(error.message.includes(`unix:${path}`), error.message);
+});
+
+// --- AbortSignal -------------------------------------------------------------
+
+Deno.test("AbortSignal: connect with an already-aborted signal rejects with its reason, opening nothing", async () => {
+  // A listener that must never see a connection.
+  using listener = Deno.listen({ hostname: HOST, port: 0 });
+  const reason = new Error("given up before starting");
+  const signal = AbortSignal.abort(reason);
+  for (const tls of [undefined, { caCerts: [ca] }]) {
+    await assert.rejects(
+      BufferedClient.connect(HOST, listener.addr.port, 16, { signal, tls }),
+      (error: unknown) => error === reason,
+    );
+  }
+  // Had either opened a connection, the listener would accept it before this one.
+  using probe = await Deno.connect({ hostname: HOST, port: listener.addr.port });
+  using accepted = await listener.accept();
+  assert.deepEqual(accepted.remoteAddr, probe.localAddr);
+  // The resource sanitizer checks that nothing else was left open.
+});
+
+Deno.test("AbortSignal: aborting during a TLS handshake rejects with the reason and leaves nothing open", async () => {
+  // A plain TCP listener: it accepts, reads the ClientHello, and never answers.
+  using listener = Deno.listen({ hostname: HOST, port: 0 });
+  const controller = new AbortController();
+  const reason = new Error("handshake took too long");
+  const connecting = BufferedClient.connect(HOST, listener.addr.port, 16, {
+    tls: { caCerts: [ca] },
+    signal: controller.signal,
+  });
+  const settled = connecting.then(
+    () => assert.fail("connect should have rejected"),
+    (error: unknown) => error,
+  );
+  using conn = await listener.accept();
+  // The handshake has started once the ClientHello arrives.
+  const hello = await readExactly(conn, 1);
+  assert.equal(hello[0], 0x16, "expected a TLS handshake record");
+  controller.abort(reason);
+  assert.equal(await settled, reason);
+  // The client's socket is closed: the server side sees the end of the stream.
+  const buffer = new Uint8Array(4096);
+  while (true) {
+    let n: number | null;
+    try {
+      n = await conn.read(buffer);
+    } catch {
+      n = null;
+    }
+    if (n === null) break;
+  }
+});
+
+Deno.test("AbortSignal: receiveMessage with an already-aborted signal rejects and leaves the connection usable", async () => {
+  await using s = startServer(16);
+  await using client = await BufferedClient.connect(HOST, s.port, 16);
+  await client.sendMessage("0123456789still here");
+  const reason = new Error("not now");
+  await assert.rejects(
+    client.receiveMessage({ signal: AbortSignal.abort(reason) }),
+    (error: unknown) => error === reason,
+  );
+  assert.equal(client.isOpen, true);
+  assert.deepEqual(await client.receiveMessage(), ["still here", true]);
+});
+
+Deno.test("AbortSignal: aborting a pending receive rejects with the reason and closes the connection", async () => {
+  await using s = startServer(16);
+  await using client = await BufferedClient.connect(HOST, s.port, 16);
+  // Nothing sent: the receive waits for ever.
+  const controller = new AbortController();
+  const reason = new Error("waited long enough");
+  const pending = client.receiveMessage({ signal: controller.signal });
+  controller.abort(reason);
+  await assert.rejects(pending, (error: unknown) => error === reason);
+  assert.equal(client.isOpen, false);
+  assert.deepEqual(await client.receiveMessage(), ["", false]);
+});
+
+// --- Executables -------------------------------------------------------------
+
+/** Starts server.ts with `flags` and `permissions`; returns it and its first stdout line. */
+async function startServerProcess(
+  permissions: string[],
+  flags: string[],
+): Promise<[Subprocess, string]> {
+  const server = spawnDeno([...permissions, SERVER, ...flags]);
+  try {
+    const line = await server.readLine();
+    assert.ok(line !== null && line.startsWith("listening on "), `unexpected first line: ${line}`);
+    return [server, line.slice("listening on ".length)];
+  } catch (error) {
+    const outcome = await server.finish().catch(() => undefined);
+    await server[Symbol.asyncDispose]();
+    throw new Error(`server did not start: ${outcome?.stderr}`, { cause: error });
+  }
+}
+
+/** Exactly what Deno 2.9 needs to listen on or connect to a Unix socket at `path`. */
+function unixPermissions(path: string): string[] {
+  return [`--allow-net=unix:${path}`, `--allow-read=${path}`, `--allow-write=${path}`];
+}
+
+Deno.test("server --cert --key serves TLS; client --tls --ca prints the reply", async () => {
+  const [server, address] = await startServerProcess(
+    [`--allow-net=${HOST}:0`, `--allow-read=${CERT_FILE},${KEY_FILE}`],
+    ["--hostname", HOST, "--port", "0", "--cert", CERT_FILE, "--key", KEY_FILE],
+  );
+  await using _ = server;
+  const match = address.match(/^127\.0\.0\.1:(\d+)$/);
+  assert.ok(match, address);
+  const port = Number(match[1]);
+  {
+    await using client = spawnDeno([
+      `--allow-net=${HOST}:${port}`,
+      `--allow-read=${CA_FILE}`,
+      CLIENT,
+      "--hostname",
+      HOST,
+      "--port",
+      `${port}`,
+      "--buffer-size",
+      "16",
+      "--tls",
+      "--ca",
+      CA_FILE,
+      "0123456789over TLS",
+      "0123456789é中😀 and a reply longer than sixteen bytes",
+    ]);
+    const outcome = await client.finish();
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.equal(outcome.stdout, "over TLS\né中😀 and a reply longer than sixteen bytes\n");
+    assert.equal(outcome.stderr, "");
+  }
+  // An in-process client, to be sure it is TLS indeed.
+  {
+    await using client = await BufferedClient.connect(HOST, port, 16, { tls: { caCerts: [ca] } });
+    await client.sendMessage("0123456789in process");
+    assert.deepEqual(await client.receiveMessage(), ["in process", true]);
+  }
+  server.child.kill("SIGTERM");
+  const outcome = await server.finish();
+  assert.equal(outcome.code, 0, outcome.stderr);
+});
+
+Deno.test("server --unix and client --unix talk over a Unix socket with exactly scoped permissions", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/exec.sock`;
+  const [server, address] = await startServerProcess(unixPermissions(path), ["--unix", path]);
+  await using _ = server;
+  assert.equal(address, path);
+  {
+    await using client = spawnDeno([
+      ...unixPermissions(path),
+      CLIENT,
+      "--unix",
+      path,
+      "0123456789over a Unix socket",
+      "0123456789é中😀",
+    ]);
+    const outcome = await client.finish();
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.equal(outcome.stdout, "over a Unix socket\né中😀\n");
+    assert.equal(outcome.stderr, "");
+  }
+  server.child.kill("SIGTERM");
+  const outcome = await server.finish();
+  assert.equal(outcome.code, 0, outcome.stderr);
+  assert.ok(!exists(path), `${path} still exists`);
+});
+
+const usageErrors: [string, string, string[]][] = [
+  ["server", "--cert", ["--cert", "tests/fixtures/localhost.crt"]],
+  ["server", "--key", ["--key", "tests/fixtures/localhost.key"]],
+  ["client", "--ca", ["--ca", "tests/fixtures/ca.crt", "message"]],
+];
+for (const [name, flag, args] of usageErrors) {
+  Deno.test(`${name} ${args.join(" ")} is a usage error: exit 2, naming ${flag}`, async () => {
+    // No permission at all: a usage error is reported before any is needed.
+    await using child = spawnDeno([modulePath(`${name}.ts`), ...args]);
+    const outcome = await child.finish();
+    assert.equal(outcome.code, 2, outcome.stderr);
+    assert.equal(outcome.stdout, "");
+    assert.match(outcome.stderr, /^error: /);
+    assert.ok(outcome.stderr.includes(flag), outcome.stderr);
+    assert.ok(!outcome.stderr.includes("NotCapable"), outcome.stderr);
+  });
+}
