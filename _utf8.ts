@@ -12,7 +12,7 @@ export function isUtf8(bytes: Uint8Array): boolean {
   return nodeIsUtf8(bytes);
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /**
  * Returns the number of bytes `text` takes in UTF-8, without encoding it.

@@ -267,8 +267,10 @@ export class BufferedClient implements AsyncDisposable, Disposable {
    * Receives the next reply, however many reads it takes.
    *
    * @param options `signal` aborts the wait: the promise rejects with the
-   * signal's reason, and since a reply cannot be left half-read, the
-   * connection is closed (later receives return `["", false]`).
+   * signal's reason. An abort while the receive waits on the network closes
+   * the connection, since a reply cannot be left half-read (later receives
+   * return `["", false]`); a signal aborted before this receive's turn
+   * rejects without touching the connection.
    * @returns `[payload, true]` for a reply (an empty one is `["", true]`), or
    * `["", false]` when the server closed or reset the connection, sent a frame
    * above `maxFrameSize` or bytes that are not UTF-8, the receive timed out,
@@ -445,7 +447,7 @@ Options:
   --tls                   connect over TLS (system root certificates, plus --ca)
   --ca FILE               also trust this PEM CA certificate (needs --allow-read=FILE)
   --unix PATH             connect to a Unix domain socket instead of TCP
-                          (needs --allow-read=PATH --allow-write=PATH, no --allow-net)
+                          (needs --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH)
   -h, --help              print this help
 
 Exit status: 0 when every reply came, 1 when the server could not be reached

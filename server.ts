@@ -602,7 +602,7 @@ Options:
   --cert FILE --key FILE   serve TLS with this PEM certificate chain and key
                            (needs --allow-read for exactly those files)
   --unix PATH              listen on a Unix domain socket instead of TCP
-                           (needs --allow-read=PATH --allow-write=PATH, no --allow-net)
+                           (needs --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH)
   -h, --help               print this help
 
 Prints "listening on HOST:PORT" first on standard output, and a line on
