@@ -6,6 +6,9 @@
 import assert from "node:assert/strict";
 import { BufferedClient } from "../client.ts";
 import { BufferedServer, type BufferedServerOptions } from "../server.ts";
+import { concat, frame, mulberry32 } from "./_bytes.ts";
+
+export { concat, frame, mulberry32 };
 
 export const HOST = "127.0.0.1";
 
@@ -16,7 +19,6 @@ export const HOST = "127.0.0.1";
  */
 export const GUARD_MS = 20_000;
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Rejects with a message naming `what` if `promise` has not settled within `ms`. */
@@ -50,18 +52,6 @@ export function expectedReply(message: string): string {
     index += pair ? 2 : 1;
   }
   return message.slice(index);
-}
-
-/** Mulberry32: a small, seeded, reproducible PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** An integer in `[min, max]` from `rng`. */
@@ -278,23 +268,6 @@ export function header(length: number): Uint8Array {
   const bytes = new Uint8Array(4);
   new DataView(bytes.buffer).setUint32(0, length);
   return bytes;
-}
-
-/** Concatenates byte arrays. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
-}
-
-/** One well-formed frame of `payload` (text as UTF-8). */
-export function frame(payload: string | Uint8Array): Uint8Array {
-  const bytes = typeof payload === "string" ? encoder.encode(payload) : payload;
-  return concat(header(bytes.byteLength), bytes);
 }
 
 /** Writes every byte of `bytes`. */

@@ -3,6 +3,9 @@
 // sockets that speak the wire format by hand, and Deno subprocesses.
 
 import { BufferedServer, type BufferedServerOptions } from "../server.ts";
+import { concat, frame, utf8 } from "./_bytes.ts";
+
+export { concat, frame, utf8 };
 
 /** Every test talks over loopback only. */
 export const HOST = "127.0.0.1";
@@ -53,33 +56,6 @@ export function freePort(): number {
   const { port } = listener.addr;
   listener.close();
   return port;
-}
-
-const encoder = new TextEncoder();
-
-/** The UTF-8 bytes of `text`. */
-export function utf8(text: string): Uint8Array {
-  return encoder.encode(text);
-}
-
-/** One frame, built by hand: 4-byte big-endian length, then the payload. */
-export function frame(payload: string | Uint8Array): Uint8Array {
-  const bytes = typeof payload === "string" ? utf8(payload) : payload;
-  const out = new Uint8Array(4 + bytes.length);
-  new DataView(out.buffer).setUint32(0, bytes.length);
-  out.set(bytes, 4);
-  return out;
-}
-
-/** Concatenates byte arrays. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 /** Writes all of `bytes` to `conn`. */

@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { type ByteSource, encodeFrame, FrameReader, IncompleteFrameError } from "../framing.ts";
+import { concat, mulberry32 } from "./_bytes.ts";
 
 /** Cases run per property. */
 const CASES = 1000;
@@ -36,22 +37,14 @@ function caseSeed(index: number): number {
   return (BASE_SEED + Math.imul(index, 0x9e37_79b9)) >>> 0;
 }
 
-/** mulberry32: a small, fast, seeded 32-bit PRNG. */
+/** Seeded randomness (mulberry32) with the draws the cases need. */
 class Random {
-  #state: number;
-
   constructor(seed: number) {
-    this.#state = seed >>> 0;
+    this.next = mulberry32(seed);
   }
 
   /** A float in [0, 1). */
-  next(): number {
-    this.#state = (this.#state + 0x6d2b_79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  }
+  readonly next: () => number;
 
   /** An integer in [min, max]. */
   int(min: number, max: number): number {
@@ -140,16 +133,6 @@ function randomChunks(random: Random, stream: Uint8Array): Uint8Array[] {
   return chunks;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
-}
-
 interface StreamCase {
   seed: number;
   random: Random;
@@ -182,7 +165,7 @@ function streamCase(seed: number, minFrames = 0): StreamCase {
     random,
     payloads,
     boundaries,
-    stream: concat(frames),
+    stream: concat(...frames),
     bufferSize: bufferSize(random),
   };
 }

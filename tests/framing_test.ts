@@ -17,6 +17,7 @@ import {
   writeFrame,
 } from "../framing.ts";
 import { isUtf8, offsetAfterCodePoints, skipCodePoints, utf8ByteLength } from "../_utf8.ts";
+import { concat, frames } from "./_bytes.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers and fakes
@@ -27,21 +28,6 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** Text that needs 1-, 2-, 3- and 4-byte UTF-8 sequences and a combining mark. */
 const MIXED_TEXT = "é中😀e\u0301";
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
-}
-
-/** The bytes of one frame per payload, back to back. */
-function frames(...payloads: (string | Uint8Array)[]): Uint8Array {
-  return concat(...payloads.map((payload) => encodeFrame(payload)));
-}
 
 /** Cuts `bytes` into pieces of `size` bytes (the last may be shorter). */
 function chunksOf(bytes: Uint8Array, size: number): Uint8Array[] {

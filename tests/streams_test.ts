@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import {
   DEFAULT_BUFFER_SIZE,
   DEFAULT_MAX_FRAME_SIZE,
-  encodeFrame,
   FrameTooLargeError,
   IncompleteFrameError,
   MAX_FRAME_SIZE_LIMIT,
 } from "../framing.ts";
 import { FrameDecoderStream, FrameEncoderStream } from "../streams.ts";
+import { concat, frames, mulberry32 } from "./_bytes.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -23,21 +23,6 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 /** Text that needs 1-, 2-, 3- and 4-byte UTF-8 sequences and a combining mark. */
 const MIXED_TEXT = "é中😀e\u0301";
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
-}
-
-/** The bytes of one frame per payload, back to back. */
-function frames(...payloads: (string | Uint8Array)[]): Uint8Array {
-  return concat(...payloads.map((payload) => encodeFrame(payload)));
-}
-
 /** Cuts `bytes` at the given increasing offsets. */
 function splitAt(bytes: Uint8Array, ...offsets: number[]): Uint8Array[] {
   const chunks: Uint8Array[] = [];
@@ -47,18 +32,6 @@ function splitAt(bytes: Uint8Array, ...offsets: number[]): Uint8Array[] {
     start = offset;
   }
   return chunks;
-}
-
-/** A deterministic generator of numbers in [0, 1): mulberry32. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
 }
 
 /** Cuts `bytes` into chunks of random lengths from 0 to `maxLength` (empty chunks included). */
@@ -115,7 +88,7 @@ class TestReason extends Error {
 // ---------------------------------------------------------------------------
 
 Deno.test("FrameDecoderStream decodes what FrameEncoderStream encodes, cut at random points", async () => {
-  const random = seededRandom(0x5eed);
+  const random = mulberry32(0x5eed);
   const payloads: string[] = [];
   for (let i = 0; i < 60; i++) {
     payloads.push(MIXED_TEXT.repeat(Math.floor(random() * 8)) + `#${i}`);
@@ -505,7 +478,7 @@ Deno.test("FrameEncoderStream and FrameDecoderStream carry messages over a loopb
   const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
   const server = await accepted;
 
-  const random = seededRandom(42);
+  const random = mulberry32(42);
   const messages: (string | Uint8Array)[] = ["", MIXED_TEXT, "x".repeat(100_000)];
   for (let i = 0; i < 200; i++) {
     messages.push(
