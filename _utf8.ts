@@ -79,7 +79,7 @@ export function offsetAfterCodePoints(bytes: Uint8Array, count: number): number 
     while (i < length && bytes[i] < 0x80) i++;
     if (i === length) return Math.min(count, length);
   }
-  return nodeIsUtf8(bytes) ? skipCodePoints(bytes, count) : -1;
+  return isUtf8(bytes) ? skipCodePoints(bytes, count) : -1;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

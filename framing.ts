@@ -418,7 +418,7 @@ export class FrameWriter {
       return;
     }
     const length = payloadByteLength(payload, this.#maxFrameSize);
-    if (borrow && typeof payload !== "string" && length >= BORROW_THRESHOLD) {
+    if (borrow && length >= BORROW_THRESHOLD) {
       const batch = this.#reserve(HEADER_SIZE);
       writeFrameInto(batch, this.#batchLength, EMPTY, length);
       this.#batchLength += HEADER_SIZE;

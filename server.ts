@@ -54,6 +54,9 @@ import {
   MAX_FRAME_SIZE_LIMIT,
 } from "./framing.ts";
 
+/** A frame whose payload is not UTF-8: refused, like an oversized one, with the stream intact. */
+class InvalidTextError extends TypeError {}
+
 /** Characters the demo service drops from the front of each message. */
 export const SKIPPED_CHARACTERS = 10;
 
@@ -462,7 +465,7 @@ export class BufferedServer implements AsyncDisposable {
         if (connection.hungUp) break;
         const replyStart = offsetAfterCodePoints(payload, SKIPPED_CHARACTERS);
         if (replyStart < 0) {
-          throw new TypeError(`Frame of ${payload.byteLength} bytes is not valid UTF-8`);
+          throw new InvalidTextError(`Frame of ${payload.byteLength} bytes is not valid UTF-8`);
         }
         // A long reply is written straight from the receive array: it is not
         // reused before the flush below, which comes before the next read.
@@ -478,7 +481,7 @@ export class BufferedServer implements AsyncDisposable {
       // A frame the server refuses leaves the stream usable up to it: the
       // requests that arrived whole before it are still answered. A broken
       // socket (reset, end inside a frame) has nobody left to answer.
-      linger = error instanceof FrameTooLargeError || error instanceof TypeError;
+      linger = error instanceof FrameTooLargeError || error instanceof InvalidTextError;
       if (linger && connection.closeReason === undefined && writer.pendingBytes > 0) {
         await this.#flush(connection, writer).catch(() => {});
       }
