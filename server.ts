@@ -440,6 +440,7 @@ export class BufferedServer implements AsyncDisposable {
     this.#log(`${peer} connected`);
     let reason = "closed by client";
     let linger = true;
+    let answered = 0;
     try {
       setNoDelay(conn);
       while (true) {
@@ -470,6 +471,7 @@ export class BufferedServer implements AsyncDisposable {
         // A long reply is written straight from the receive array: it is not
         // reused before the flush below, which comes before the next read.
         writer.enqueue(payload.subarray(replyStart), true);
+        answered++;
         // Replies to every frame of one read go out in one write.
         if (!reader.hasBufferedFrame) {
           await this.#flush(connection, writer);
@@ -490,7 +492,8 @@ export class BufferedServer implements AsyncDisposable {
       if (connection.hungUp) await this.#drainUntilClosed(connection);
       clearTimeout(connection.lingerTimer);
       this.#close(connection, reason);
-      this.#log(`${peer} disconnected: ${connection.closeReason ?? reason}`);
+      const frames = answered === 1 ? "1 frame" : `${answered} frames`;
+      this.#log(`${peer} disconnected: ${connection.closeReason ?? reason} (${frames} answered)`);
     }
   }
 

@@ -186,7 +186,7 @@ export class LogRecorder {
   async disconnectReason(peer: string): Promise<string> {
     const prefix = `${peer} disconnected: `;
     const line = await this.waitFor((l) => l.startsWith(prefix), `the disconnect of ${peer}`);
-    return line.slice(prefix.length);
+    return line.slice(prefix.length).replace(/ \(\d+ frames? answered\)$/, "");
   }
 }
 

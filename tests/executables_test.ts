@@ -131,7 +131,7 @@ Deno.test("SIGTERM stops the server with exit status 0 while a client is connect
   const outcome = await server.finish();
   assert.equal(outcome.code, 0, outcome.stderr);
   assert.deepEqual(await client.receiveMessage(), ["", false]);
-  assert.match(outcome.stderr, /disconnected: server stopping\n$/);
+  assert.match(outcome.stderr, /disconnected: server stopping \(1 frame answered\)\n$/);
 });
 
 Deno.test("server writes a stderr line for each connection opened and closed", async () => {
@@ -160,7 +160,7 @@ Deno.test("server writes a stderr line for each connection opened and closed", a
     [second, "connected"],
     [second, "disconnected"],
   ]);
-  assert.match(log[1], /disconnected: closed by client$/);
+  assert.match(log[1], /disconnected: closed by client \(1 frame answered\)$/);
 });
 
 Deno.test("client exits 1 with an error line when nothing listens", async () => {
