@@ -55,20 +55,36 @@ export function setNoDelay(conn: AnyConn): void {
   if ("setNoDelay" in conn) conn.setNoDelay(true);
 }
 
+/**
+ * Whether `--unstable-net` is on. Asking Deno for an unstable option without
+ * it exits the process (status 70) instead of throwing, so it is checked
+ * first; `Deno.listenDatagram` exists only under that flag.
+ */
+function unstableNetEnabled(): boolean {
+  return "listenDatagram" in Deno;
+}
+
 /** Opens a listener; errors keep their class and name the address. */
 export function listen(
   where: Endpoint,
   tls: { cert: string; key: string } | undefined,
+  reusePort = false,
 ): Deno.Listener<AnyConn, Deno.Addr> {
   try {
     if (where.transport === "unix") {
       if (tls !== undefined) throw new TypeError("TLS is for the tcp transport only");
+      if (reusePort) throw new TypeError("reusePort is for the tcp transport only");
       return Deno.listen({ transport: "unix", path: where.path });
     }
     const { hostname, port } = where;
+    if (reusePort && !unstableNetEnabled()) {
+      throw new TypeError("reusePort needs the --unstable-net flag (Deno marks it unstable)");
+    }
+    // Only set when asked for: the option alone counts as unstable use.
+    const shared = reusePort ? { reusePort } : {};
     return tls === undefined
-      ? Deno.listen({ hostname, port })
-      : Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key });
+      ? Deno.listen({ hostname, port, ...shared })
+      : Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key, ...shared });
   } catch (error) {
     throw withContext(error, `Cannot listen on ${describeEndpoint(where)}`);
   }

@@ -68,6 +68,17 @@ export interface BufferedServerOptions extends TransportOptions {
    */
   tls?: { cert: string; key: string };
   /**
+   * Share the port with other processes that listen on it with `reusePort`
+   * too (`SO_REUSEPORT`): on Linux the kernel spreads new connections across
+   * them, so several server processes use several cores. Deno marks it
+   * unstable: the process needs `--unstable-net`, and without it the
+   * constructor throws a `TypeError` that says so. TCP only; ignored by
+   * Deno on systems other than Linux.
+   *
+   * @default {false}
+   */
+  reusePort?: boolean;
+  /**
    * Largest payload accepted, in bytes. A client that declares more loses
    * its connection; nothing is allocated for the frame.
    *
@@ -250,7 +261,7 @@ export class BufferedServer implements AsyncDisposable {
     this.#writeTimeout = durationOption("writeTimeout", options.writeTimeout, 30_000);
     this.#shutdownTimeout = durationOption("shutdownTimeout", options.shutdownTimeout, 5_000);
     this.#log = options.log ?? ((line) => console.error(line));
-    this.#listener = listen(where, options.tls);
+    this.#listener = listen(where, options.tls, options.reusePort ?? false);
   }
 
   /**
@@ -609,6 +620,9 @@ Options:
                            (needs --allow-read for exactly those files)
   --unix PATH              listen on a Unix domain socket instead of TCP
                            (needs --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH)
+  --reuse-port             share the port with other server processes started the
+                           same way; Linux spreads connections across them
+                           (needs deno run --unstable-net)
   -h, --help               print this help
 
 Prints "listening on HOST:PORT" first on standard output, and a line on
@@ -629,6 +643,7 @@ async function main(args: string[]): Promise<number> {
     cert: { type: "string" },
     key: { type: "string" },
     unix: { type: "string" },
+    "reuse-port": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   }, false);
   if (values.help) {
@@ -651,6 +666,7 @@ async function main(args: string[]): Promise<number> {
     frameTimeout: integerFlag(values, "frame-timeout", 30_000, 0, MAX_DURATION),
     writeTimeout: integerFlag(values, "write-timeout", 30_000, 0, MAX_DURATION),
     shutdownTimeout: integerFlag(values, "shutdown-timeout", 5_000, 0, MAX_DURATION),
+    reusePort: values["reuse-port"] === true,
   };
   if (typeof values.unix === "string") {
     options.transport = "unix";

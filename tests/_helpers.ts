@@ -220,3 +220,49 @@ export function spawnDeno(args: string[], stdin?: string | null): Subprocess {
     },
   };
 }
+
+/** How a server process is started by {@linkcode startServerProcess}. */
+export interface ServerProcessOptions {
+  /** The port to ask for; 0, the default, lets the system pick one. */
+  port?: number;
+  /** Flags for `deno run`; by default exactly `--allow-net=127.0.0.1:PORT`. */
+  denoFlags?: string[];
+  /** Flags for server.ts after `--hostname 127.0.0.1 --port PORT`. */
+  flags?: string[];
+}
+
+/** Starts server.ts on 127.0.0.1 and learns its port from its first line. */
+export async function startServerProcess(
+  options: ServerProcessOptions = {},
+): Promise<[Subprocess, number]> {
+  const port = options.port ?? 0;
+  // Listening on port 0 needs permission for exactly that: 127.0.0.1:0.
+  const denoFlags = options.denoFlags ?? [`--allow-net=${HOST}:${port}`];
+  const server = spawnDeno([
+    ...denoFlags,
+    modulePath("server.ts"),
+    "--hostname",
+    HOST,
+    "--port",
+    `${port}`,
+    ...options.flags ?? [],
+  ]);
+  try {
+    const line = await server.readLine();
+    const match = line?.match(/^listening on 127\.0\.0\.1:(\d+)$/);
+    if (!match) throw new Error(`unexpected first line: ${line}`);
+    return [server, Number(match[1])];
+  } catch (error) {
+    await server[Symbol.asyncDispose]();
+    throw error;
+  }
+}
+
+/** The frames a server answered, summed over the disconnect lines of its log. */
+export function framesAnswered(log: string): number {
+  let total = 0;
+  for (const [, count] of log.matchAll(/ disconnected: .* \((\d+) frames? answered\)$/gm)) {
+    total += Number(count);
+  }
+  return total;
+}

@@ -12,6 +12,7 @@ import {
   readFrame,
   spawnDeno,
   startServer,
+  startServerProcess as startServerProcessWith,
   type Subprocess,
   writeAll,
 } from "./_helpers.ts";
@@ -19,27 +20,9 @@ import {
 const SERVER = modulePath("server.ts");
 const CLIENT = modulePath("client.ts");
 
-/** Starts server.ts on 127.0.0.1, port 0, and learns its port from its first line. */
-async function startServerProcess(...flags: string[]): Promise<[Subprocess, number]> {
-  // Listening on port 0 needs permission for exactly that: 127.0.0.1:0.
-  const server = spawnDeno([
-    `--allow-net=${HOST}:0`,
-    SERVER,
-    "--hostname",
-    HOST,
-    "--port",
-    "0",
-    ...flags,
-  ]);
-  try {
-    const line = await server.readLine();
-    const match = line?.match(/^listening on 127\.0\.0\.1:(\d+)$/);
-    assert.ok(match, `unexpected first line: ${line}`);
-    return [server, Number(match[1])];
-  } catch (error) {
-    await server[Symbol.asyncDispose]();
-    throw error;
-  }
+/** Starts server.ts on 127.0.0.1, port 0, with exactly `--allow-net=127.0.0.1:0`. */
+function startServerProcess(...flags: string[]): Promise<[Subprocess, number]> {
+  return startServerProcessWith({ flags });
 }
 
 /** Runs client.ts against 127.0.0.1:`port`, with permission for that address only. */
