@@ -5,7 +5,24 @@
 import { formatHostPort, withContext } from "./_net.ts";
 import { integerOption } from "./_options.ts";
 
-/** How a client or server reaches its peer. */
+/**
+ * How a client or server reaches its peer: TCP (the default), or a Unix
+ * domain socket.
+ *
+ * @example A server and a client on a Unix socket
+ * ```ts
+ * import { BufferedClient, BufferedServer, type TransportOptions } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const path = `${await Deno.makeTempDir()}/framing.sock`;
+ * const local: TransportOptions = { transport: "unix", path };
+ * await using server = new BufferedServer("", 0, 1024, { ...local, log: () => {} });
+ * server.start();
+ * await using client = await BufferedClient.connect("", 0, 1024, local);
+ * await client.sendMessage("0123456789near");
+ * assert.deepEqual(await client.receiveMessage(), ["near", true]);
+ * ```
+ */
 export interface TransportOptions {
   /**
    * `"tcp"` (with `hostname` and `port`), or `"unix"` for a Unix domain

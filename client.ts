@@ -58,7 +58,20 @@ import {
   MAX_FRAME_SIZE_LIMIT,
 } from "./framing.ts";
 
-/** Options for {@linkcode BufferedClient}. */
+/**
+ * Options for {@linkcode BufferedClient}.
+ *
+ * @example Give up on a reply after 5 seconds
+ * ```ts
+ * import { BufferedClient, type BufferedClientOptions } from "./client.ts";
+ * import { BufferedServer } from "./server.ts";
+ *
+ * await using server = new BufferedServer("127.0.0.1", 0, 1024, { log: () => {} });
+ * server.start();
+ * const options: BufferedClientOptions = { receiveTimeout: 5000, maxFrameSize: 64 * 1024 };
+ * await using client = await BufferedClient.connect("127.0.0.1", server.addr.port, 1024, options);
+ * ```
+ */
 export interface BufferedClientOptions extends TransportOptions {
   /**
    * Connect over TLS, trusting the system's root certificates plus
@@ -85,7 +98,20 @@ export interface BufferedClientOptions extends TransportOptions {
   receiveTimeout?: number;
 }
 
-/** A reply: the payload, and whether the connection is still good. */
+/**
+ * A reply: the payload, and whether the connection is still good. A failed
+ * receive is `["", false]`; `client.failure` says why.
+ *
+ * @example Telling a reply from a dead server
+ * ```ts
+ * import type { Reply } from "./client.ts";
+ *
+ * function show([payload, ok]: Reply): string {
+ *   return ok ? payload : "(the server has gone)";
+ * }
+ * show([" and seven years ago", true]);
+ * ```
+ */
 export type Reply = [payload: string, ok: boolean];
 
 /**

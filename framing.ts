@@ -43,16 +43,68 @@
 import { integerOption } from "./_options.ts";
 import { utf8ByteLength } from "./_utf8.ts";
 
-/** Size of the length header in bytes. */
+/**
+ * Size of the length header in bytes.
+ *
+ * @example A frame is the header plus the payload
+ * ```ts
+ * import { encodeFrame, HEADER_SIZE } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(encodeFrame("hello").byteLength, HEADER_SIZE + 5);
+ * ```
+ */
 export const HEADER_SIZE = 4;
 
-/** Default size of a {@linkcode FrameReader}'s receive buffer, in bytes. */
+/**
+ * Default size of a {@linkcode FrameReader}'s receive buffer, in bytes.
+ *
+ * @example A larger buffer for a busy connection
+ * ```ts
+ * import { DEFAULT_BUFFER_SIZE, FrameReader } from "./framing.ts";
+ *
+ * const source = { read: (_: Uint8Array) => Promise.resolve(null) };
+ * const reader = new FrameReader(source, { bufferSize: 64 * DEFAULT_BUFFER_SIZE });
+ * ```
+ */
 export const DEFAULT_BUFFER_SIZE = 1024;
 
-/** Default largest payload accepted, in bytes: 16 MiB. */
+/**
+ * Default largest payload accepted, in bytes: 16 MiB.
+ *
+ * @example A reader refuses a header that declares one byte more
+ * ```ts
+ * import { DEFAULT_MAX_FRAME_SIZE, FrameReader, FrameTooLargeError } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const header = new Uint8Array(4);
+ * new DataView(header.buffer).setUint32(0, DEFAULT_MAX_FRAME_SIZE + 1);
+ * let sent = false;
+ * const source = {
+ *   read(p: Uint8Array): Promise<number | null> {
+ *     if (sent) return Promise.resolve(null);
+ *     sent = true;
+ *     p.set(header);
+ *     return Promise.resolve(header.byteLength);
+ *   },
+ * };
+ * await assert.rejects(new FrameReader(source).read(), FrameTooLargeError);
+ * ```
+ */
 export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
 
-/** Largest payload the 4-byte header can declare: 2^32 − 1 bytes. */
+/**
+ * Largest payload the 4-byte header can declare: 2^32 − 1 bytes. The
+ * highest `maxFrameSize` any option accepts.
+ *
+ * @example Lifting the limit to what the protocol allows
+ * ```ts
+ * import { FrameReader, MAX_FRAME_SIZE_LIMIT } from "./framing.ts";
+ *
+ * const source = { read: (_: Uint8Array) => Promise.resolve(null) };
+ * const reader = new FrameReader(source, { maxFrameSize: MAX_FRAME_SIZE_LIMIT });
+ * ```
+ */
 export const MAX_FRAME_SIZE_LIMIT = 0xffff_ffff;
 
 /**
@@ -89,19 +141,53 @@ export interface ByteSink {
   write(p: Uint8Array): Promise<number>;
 }
 
-/** Options that bound what a frame may declare. */
+/**
+ * Options that bound what a frame may declare.
+ *
+ * @example A limit of 1 KiB
+ * ```ts
+ * import { encodeFrame, type FrameLimitOptions } from "./framing.ts";
+ *
+ * const limits: FrameLimitOptions = { maxFrameSize: 1024 };
+ * const bytes = encodeFrame("small enough", limits);
+ * ```
+ */
 export interface FrameLimitOptions {
   /**
    * Largest payload accepted, in bytes. A frame that declares more is refused
    * with a {@linkcode FrameTooLargeError} before any memory is allocated for
-   * it. At most {@linkcode MAX_FRAME_SIZE_LIMIT}.
-   *
-   * @default {16777216}
+   * it. At most {@linkcode MAX_FRAME_SIZE_LIMIT}, the default when encoding
+   * (what the header can declare); readers default to
+   * {@linkcode DEFAULT_MAX_FRAME_SIZE}, 16 MiB, since they allocate what
+   * peers declare.
    */
   maxFrameSize?: number;
 }
 
-/** Options for {@linkcode FrameReader}. */
+/**
+ * Options for {@linkcode FrameReader}.
+ *
+ * @example A 16-byte buffer still reads a longer frame, in several reads
+ * ```ts
+ * import { encodeFrame, FrameReader, type FrameReaderOptions } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = encodeFrame("a message longer than the buffer");
+ * let offset = 0;
+ * const source = {
+ *   read(p: Uint8Array): Promise<number | null> {
+ *     if (offset === bytes.byteLength) return Promise.resolve(null);
+ *     const n = Math.min(p.byteLength, bytes.byteLength - offset);
+ *     p.set(bytes.subarray(offset, offset + n));
+ *     offset += n;
+ *     return Promise.resolve(n);
+ *   },
+ * };
+ * const options: FrameReaderOptions = { bufferSize: 16, maxFrameSize: 1024 };
+ * const payload = await new FrameReader(source, options).read();
+ * assert.equal(new TextDecoder().decode(payload!), "a message longer than the buffer");
+ * ```
+ */
 export interface FrameReaderOptions extends FrameLimitOptions {
   /**
    * Size of the receive buffer in bytes: no `read` call asks for more. Any
@@ -340,6 +426,17 @@ const EMPTY = new Uint8Array(0);
  * Byte payloads at least this long may be borrowed by
  * {@linkcode FrameWriter.enqueue} instead of copied: 64 KiB, where a copy
  * starts to cost more than the extra `write` call.
+ *
+ * @example A long payload, borrowed: it must stay unchanged until the flush
+ * ```ts
+ * import { BORROW_THRESHOLD, FrameWriter } from "./framing.ts";
+ *
+ * const sink = { write: (p: Uint8Array) => Promise.resolve(p.byteLength) };
+ * const writer = new FrameWriter(sink);
+ * const long = new Uint8Array(BORROW_THRESHOLD);
+ * writer.enqueue(long, true); // written from `long` itself, not a copy
+ * await writer.flush();
+ * ```
  */
 export const BORROW_THRESHOLD = 64 * 1024;
 

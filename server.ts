@@ -57,10 +57,37 @@ import {
 /** A frame whose payload is not UTF-8: refused, like an oversized one, with the stream intact. */
 class InvalidTextError extends TypeError {}
 
-/** Characters the demo service drops from the front of each message. */
+/**
+ * Characters the demo service drops from the front of each message, counted
+ * as Unicode code points.
+ *
+ * @example The reply to a message
+ * ```ts
+ * import { SKIPPED_CHARACTERS } from "./server.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const message = "Four score and seven years ago";
+ * assert.equal([...message].slice(SKIPPED_CHARACTERS).join(""), " and seven years ago");
+ * ```
+ */
 export const SKIPPED_CHARACTERS = 10;
 
-/** Options for {@linkcode BufferedServer}. */
+/**
+ * Options for {@linkcode BufferedServer}.
+ *
+ * @example A server for many clients, with shorter timeouts
+ * ```ts
+ * import { BufferedServer, type BufferedServerOptions } from "./server.ts";
+ *
+ * const options: BufferedServerOptions = {
+ *   maxConnections: 1000,
+ *   maxFrameSize: 64 * 1024,
+ *   idleTimeout: 60_000,
+ *   log: () => {},
+ * };
+ * await using server = new BufferedServer("127.0.0.1", 0, 64 * 1024, options);
+ * ```
+ */
 export interface BufferedServerOptions extends TransportOptions {
   /**
    * Serve over TLS with this certificate chain and private key (PEM
