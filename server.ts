@@ -244,6 +244,7 @@ export class BufferedServer implements AsyncDisposable {
   #wakeAcceptLoop: (() => void) | undefined;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #shutdownTimer: ReturnType<typeof setTimeout> | undefined;
+  #hangUpTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Binds `hostname:port` and prepares to serve.
@@ -377,12 +378,18 @@ export class BufferedServer implements AsyncDisposable {
     this.#keepRunning = false;
     this.#closeListener();
     this.#wakeAcceptLoop?.();
-    for (const connection of this.#connections.values()) {
-      // A connection waiting on its client has no whole request left unanswered
-      // (the serve loop parses every buffered frame before it waits): hang up
-      // now. The others finish the replies they owe, then hang up themselves.
-      if (connection.state === "waiting") this.#hangUp(connection, "server stopping");
-    }
+    // A connection waiting on its client has no whole request left unanswered
+    // (the serve loop parses every buffered frame before it waits), so it is
+    // hung up; the others finish the replies they owe, then hang up
+    // themselves. Not at once: a read that has completed may still have its
+    // continuation queued (stop can be called from any callback of the same
+    // turn), and hanging up then would drop the requests it brought. By the
+    // next macrotask every completed read has been taken in.
+    this.#hangUpTimer = setTimeout(() => {
+      for (const connection of this.#connections.values()) {
+        if (connection.state === "waiting") this.#hangUp(connection, "server stopping");
+      }
+    }, 0);
     if (this.#connections.size > 0 && this.#shutdownTimeout > 0) {
       this.#shutdownTimer = setTimeout(() => {
         for (const connection of this.#connections.values()) {
@@ -439,6 +446,7 @@ export class BufferedServer implements AsyncDisposable {
       this.#closeListener();
       while (this.#connectionTasks.size > 0) await Promise.all(this.#connectionTasks);
       clearTimeout(this.#shutdownTimer);
+      clearTimeout(this.#hangUpTimer);
     }
   }
 

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { BufferedClient } from "../client.ts";
 import { BufferedServer, type BufferedServerOptions } from "../server.ts";
 import { concat, frame, mulberry32 } from "./_bytes.ts";
+import { reasonOf } from "./_helpers.ts";
 
 export { concat, frame, mulberry32 };
 
@@ -186,7 +187,7 @@ export class LogRecorder {
   async disconnectReason(peer: string): Promise<string> {
     const prefix = `${peer} disconnected: `;
     const line = await this.waitFor((l) => l.startsWith(prefix), `the disconnect of ${peer}`);
-    return line.slice(prefix.length).replace(/ \(\d+ frames? answered\)$/, "");
+    return reasonOf(line.slice(prefix.length));
   }
 }
 

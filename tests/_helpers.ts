@@ -258,6 +258,11 @@ export async function startServerProcess(
   }
 }
 
+/** A disconnect line's reason without the `(N frames answered)` that ends it. */
+export function reasonOf(disconnect: string): string {
+  return disconnect.replace(/ \(\d+ frames? answered\)$/, "");
+}
+
 /** The frames a server answered, summed over the disconnect lines of its log. */
 export function framesAnswered(log: string): number {
   let total = 0;
