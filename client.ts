@@ -49,11 +49,12 @@ import { errorMessage, formatHostPort } from "./_net.ts";
 import { connect, endpoint, setNoDelay, type TransportOptions } from "./_transport.ts";
 
 export type { TransportOptions };
-import { decodeUtf8 } from "./_utf8.ts";
+import { decodeUtf8, utf8ByteLength } from "./_utf8.ts";
 import {
   DEFAULT_BUFFER_SIZE,
   DEFAULT_MAX_FRAME_SIZE,
   FrameReader,
+  FrameTooLargeError,
   FrameWriter,
   MAX_FRAME_SIZE_LIMIT,
 } from "./framing.ts";
@@ -115,10 +116,14 @@ export interface BufferedClientOptions extends TransportOptions {
 export type Reply = [payload: string, ok: boolean];
 
 /**
- * Bytes of held-back sends that are written at once anyway, so the server
- * works on the first requests while later replies are still being handed out.
+ * Held-back sends released at once anyway, so that the server works on the
+ * first requests while the client still hands out later replies: with all of
+ * a window in one write, client and server would take turns instead. Writes
+ * cost a system call each, so a batch is still a few of them.
  */
-const CORK_LIMIT = 2048;
+const HOLD_FRAMES = 16;
+/** Held-back text (UTF-16 units) released at once anyway, so that long messages go out early. */
+const HOLD_UNITS = 64 * 1024;
 
 /**
  * A client of the length-prefixed protocol over one connection.
@@ -159,9 +164,26 @@ export class BufferedClient implements AsyncDisposable, Disposable {
   /** Receives run one at a time, in call order. */
   #lastReceive: Promise<unknown> = Promise.resolve();
   #queuedReceives = 0;
-  /** Sends held back while buffered replies are handed out, to go in one write. */
-  #corked: Promise<void> | undefined;
-  #uncork: (() => void) | undefined;
+  #maxFrameSize: number;
+  /**
+   * Sends held back while buffered replies are handed out, to go in one
+   * write. They stay out of the writer until released: a write in flight
+   * would otherwise pick them up one or two at a time.
+   */
+  #held: string[] = [];
+  #heldUnits = 0;
+  /** Settles the promise the held sends returned, once they are written. */
+  #heldWritten: ((written: Promise<void>) => void) | undefined;
+  #heldPromise: Promise<void> | undefined;
+  /** Releases held sends if the caller stops receiving; armed at most once at a time. */
+  #fallback: ReturnType<typeof setTimeout> | undefined;
+  readonly #onFallback = (): void => {
+    this.#fallback = undefined;
+    if (this.#held.length > 0) this.#release();
+  };
+  /** The writer's current flush, and the same with errors recorded instead of thrown. */
+  #flushing: Promise<void> | undefined;
+  #flushed: Promise<void> = Promise.resolve();
 
   /**
    * Connects to `hostname:port`.
@@ -225,6 +247,7 @@ export class BufferedClient implements AsyncDisposable, Disposable {
     this.#reader = new FrameReader(conn, { bufferSize, maxFrameSize });
     this.#writer = new FrameWriter(conn, { maxFrameSize });
     this.#receiveTimeout = receiveTimeout;
+    this.#maxFrameSize = maxFrameSize;
   }
 
   /** Whether the connection is still open: not shut down, not lost. */
@@ -264,28 +287,46 @@ export class BufferedClient implements AsyncDisposable, Disposable {
    * await done;
    * ```
    */
-  async sendMessage(message: string): Promise<void> {
+  sendMessage(message: string): Promise<void> {
+    // Not async: most sends share the promise of a write already under way.
     if (typeof message !== "string") {
-      throw new TypeError(`Cannot send a message of type ${typeof message}: expected a string`);
-    }
-    if (!this.#open) {
-      throw new Deno.errors.BadResource(
-        this.#failure === undefined
-          ? "Cannot send a message: the client has been shut down"
-          : "Cannot send a message: the connection has ended",
+      return Promise.reject(
+        new TypeError(`Cannot send a message of type ${typeof message}: expected a string`),
       );
     }
-    this.#writer.enqueue(message);
+    if (!this.#open) {
+      return Promise.reject(
+        new Deno.errors.BadResource(
+          this.#failure === undefined
+            ? "Cannot send a message: the client has been shut down"
+            : "Cannot send a message: the connection has ended",
+        ),
+      );
+    }
+    // Checked now, as held text is encoded later.
+    if (message.length * 3 > this.#maxFrameSize) {
+      const bytes = utf8ByteLength(message);
+      if (bytes > this.#maxFrameSize) {
+        return Promise.reject(new FrameTooLargeError(bytes, this.#maxFrameSize));
+      }
+    }
+    // While replies that already arrived are being handed out, a pipelining
+    // caller answers each with a send: hold those back and write them in
+    // batches of HOLD_FRAMES, the rest once the buffered replies run out (or
+    // on the next turn of the event loop), instead of one system call each.
+    if (
+      this.#reader.hasBufferedFrame && this.#held.length < HOLD_FRAMES &&
+      this.#heldUnits < HOLD_UNITS
+    ) {
+      this.#held.push(message);
+      this.#heldUnits += message.length;
+      this.#fallback ??= setTimeout(this.#onFallback, 0);
+      return this.#heldPromise ??= new Promise<void>((resolve) => this.#heldWritten = resolve);
+    }
     try {
-      // While replies that already arrived are being handed out, a pipelining
-      // caller answers each with a send: hold those back and write them
-      // together once the buffered replies run out (or on the next turn of
-      // the event loop), instead of one system call per message.
-      const cork = this.#reader.hasBufferedFrame && this.#writer.pendingBytes < CORK_LIMIT;
-      await (cork ? this.#corkedFlush() : this.#writer.flush());
+      return this.#release(message);
     } catch (error) {
-      // The server went away: the next receive reports it, as the contract says.
-      if (this.#open) this.#failure ??= error instanceof Error ? error : new Error(String(error));
+      return Promise.reject(error);
     }
   }
 
@@ -351,7 +392,10 @@ export class BufferedClient implements AsyncDisposable, Disposable {
   shutdown(): void {
     if (!this.#open) return;
     this.#open = false;
-    this.#uncork?.();
+    clearTimeout(this.#fallback);
+    this.#fallback = undefined;
+    // Held sends go out before the close, as they would have without holding.
+    if (this.#held.length > 0) this.#release();
     try {
       this.#conn.close();
     } catch {
@@ -370,17 +414,47 @@ export class BufferedClient implements AsyncDisposable, Disposable {
     await this.#lastReceive.catch(() => {});
   }
 
-  #corkedFlush(): Promise<void> {
-    this.#corked ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.#uncork?.(), 0);
-      this.#uncork = () => {
-        clearTimeout(timer);
-        this.#uncork = undefined;
-        this.#corked = undefined;
-        resolve();
-      };
-    }).then(() => this.#writer.flush());
-    return this.#corked;
+  /**
+   * Writes held sends, then `message` behind them in the same write, and
+   * settles the held sends' promise with that write's.
+   */
+  #release(message?: string): Promise<void> {
+    const held = this.#held;
+    const heldWritten = this.#heldWritten;
+    if (held.length > 0) {
+      // Sizes were checked when each was held: enqueue cannot throw here.
+      for (let i = 0; i < held.length; i++) this.#writer.enqueue(held[i]);
+      held.length = 0;
+      this.#heldUnits = 0;
+      this.#heldWritten = this.#heldPromise = undefined;
+    }
+    let flushed: Promise<void>;
+    try {
+      if (message !== undefined) this.#writer.enqueue(message);
+    } finally {
+      // Even when `message` is refused, the held sends still go out.
+      flushed = this.#flush();
+      heldWritten?.(flushed);
+    }
+    return flushed;
+  }
+
+  /**
+   * Flushes the writer. A server that went away is recorded for the next
+   * receive to report, as the contract says, not thrown; sends that join a
+   * write in flight share one promise.
+   */
+  #flush(): Promise<void> {
+    const flushing = this.#writer.flush();
+    if (flushing !== this.#flushing) {
+      this.#flushing = flushing;
+      this.#flushed = flushing.then(undefined, (error: unknown): void => {
+        if (this.#open) {
+          this.#failure ??= error instanceof Error ? error : new Error(String(error));
+        }
+      });
+    }
+    return this.#flushed;
   }
 
   /** The next reply if it is already in the buffer; `undefined` when it must be awaited. */
@@ -400,7 +474,7 @@ export class BufferedClient implements AsyncDisposable, Disposable {
       const buffered = this.#receiveBuffered();
       if (buffered !== undefined) return buffered;
       // The reply has to come from the network: held-back sends go out first.
-      this.#uncork?.();
+      if (this.#held.length > 0) this.#release();
       let timer: ReturnType<typeof setTimeout> | undefined;
       if (this.#receiveTimeout > 0) {
         timer = setTimeout(() => {

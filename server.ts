@@ -385,11 +385,13 @@ export class BufferedServer implements AsyncDisposable {
     // continuation queued (stop can be called from any callback of the same
     // turn), and hanging up then would drop the requests it brought. By the
     // next macrotask every completed read has been taken in.
-    this.#hangUpTimer = setTimeout(() => {
-      for (const connection of this.#connections.values()) {
-        if (connection.state === "waiting") this.#hangUp(connection, "server stopping");
-      }
-    }, 0);
+    if (this.#connections.size > 0) {
+      this.#hangUpTimer = setTimeout(() => {
+        for (const connection of this.#connections.values()) {
+          if (connection.state === "waiting") this.#hangUp(connection, "server stopping");
+        }
+      }, 0);
+    }
     if (this.#connections.size > 0 && this.#shutdownTimeout > 0) {
       this.#shutdownTimer = setTimeout(() => {
         for (const connection of this.#connections.values()) {
