@@ -418,6 +418,17 @@ export function writeFrame(
 
 /** Capacity a {@linkcode FrameWriter}'s batch starts with: small, so an idle connection costs little; it doubles as needed. */
 const WRITER_INITIAL_CAPACITY = 256;
+/**
+ * Turns Deno's `UnexpectedEof` into end of stream. A TLS peer that closes
+ * without `close_notify` makes reads reject with it; frames delimit
+ * themselves, so a cut inside one is still an {@linkcode IncompleteFrameError},
+ * and a close between frames is a clean end, as over plain TCP.
+ */
+function endOfStreamOnUnexpectedEof(error: unknown): null {
+  if (error instanceof Deno.errors.UnexpectedEof) return null;
+  throw error;
+}
+
 /** A batch buffer grown past this is dropped once drained, so idle connections stay small. */
 const WRITER_RETAINED_CAPACITY = 64 * 1024;
 const EMPTY = new Uint8Array(0);
@@ -813,7 +824,9 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
         this.#end = available;
         this.#start = 0;
       }
-      const n = await this.#source.read(buffer.subarray(this.#end));
+      const n = await this.#source.read(buffer.subarray(this.#end)).catch(
+        endOfStreamOnUnexpectedEof,
+      );
       if (n === null) {
         if (available === 0) return null;
         throw available < HEADER_SIZE
@@ -886,7 +899,9 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
       this.#start = 0;
     }
     while (this.#end - this.#start < length) {
-      const n = await this.#source.read(buffer.subarray(this.#end));
+      const n = await this.#source.read(buffer.subarray(this.#end)).catch(
+        endOfStreamOnUnexpectedEof,
+      );
       if (n === null) {
         throw new IncompleteFrameError("payload", length, this.#end - this.#start);
       }
@@ -914,11 +929,13 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
       const remaining = target.byteLength - filled;
       let n: number | null;
       if (remaining >= bufferSize) {
-        n = await this.#source.read(target.subarray(filled, filled + bufferSize));
+        n = await this.#source.read(target.subarray(filled, filled + bufferSize)).catch(
+          endOfStreamOnUnexpectedEof,
+        );
         if (n !== null) filled += n;
       } else {
         this.#start = this.#end = 0;
-        n = await this.#source.read(buffer);
+        n = await this.#source.read(buffer).catch(endOfStreamOnUnexpectedEof);
         if (n !== null) {
           const taken = Math.min(n, remaining);
           target.set(buffer.subarray(0, taken), filled);

@@ -80,9 +80,12 @@ class ScriptedSource implements ByteSource {
   /** Called at the start of every `read`, before anything is handed out. */
   onRead: (() => void) | undefined;
   #chunks: Uint8Array[];
+  #end: Error | undefined;
 
-  constructor(chunks: Uint8Array[]) {
+  /** `end`, when given, is what `read` rejects with once the chunks run out, instead of `null`. */
+  constructor(chunks: Uint8Array[], end?: Error) {
     this.#chunks = chunks.map((chunk) => chunk.slice());
+    this.#end = end;
   }
 
   /** Number of `read` calls made so far. */
@@ -96,7 +99,7 @@ class ScriptedSource implements ByteSource {
     // A reader asking for nothing would spin forever: fail instead of hanging.
     if (p.byteLength === 0) throw new Error("read() was asked to fill 0 bytes");
     const chunk = this.#chunks.shift();
-    if (chunk === undefined) return Promise.resolve(null);
+    if (chunk === undefined) return this.#end ? Promise.reject(this.#end) : Promise.resolve(null);
     const n = Math.min(chunk.byteLength, p.byteLength);
     p.set(chunk.subarray(0, n));
     if (n < chunk.byteLength) this.#chunks.unshift(chunk.subarray(n));
@@ -1038,4 +1041,36 @@ Deno.test("offsetAfterCodePoints returns -1 for malformed UTF-8", async (t) => {
       assert.equal(offsetAfterCodePoints(bytes, 10), -1);
     });
   }
+});
+
+Deno.test("FrameReader ends cleanly on UnexpectedEof between frames (TLS closed without close_notify)", async (t) => {
+  for (const bufferSize of [2, 1024]) {
+    await t.step(`bufferSize ${bufferSize}`, async () => {
+      const unexpectedEof = new Deno.errors.UnexpectedEof("peer closed without close_notify");
+      const source = new ScriptedSource([frames("one", "two")], unexpectedEof);
+      assert.deepEqual(await readAllText(new FrameReader(source, { bufferSize })), ["one", "two"]);
+    });
+  }
+});
+
+Deno.test("FrameReader turns UnexpectedEof inside a frame into IncompleteFrameError", async (t) => {
+  for (const bufferSize of [2, 1024]) {
+    await t.step(`bufferSize ${bufferSize}`, async () => {
+      const unexpectedEof = new Deno.errors.UnexpectedEof("peer closed without close_notify");
+      const source = new ScriptedSource(
+        [frames("whole"), frames("cut").subarray(0, 5)],
+        unexpectedEof,
+      );
+      const reader = new FrameReader(source, { bufferSize });
+      assert.equal(text(await reader.read()), "whole");
+      await assert.rejects(reader.read(), isIncompleteFrame("payload", 3, 1));
+    });
+  }
+});
+
+Deno.test("FrameReader passes on read errors other than UnexpectedEof", async () => {
+  const reset = new Deno.errors.ConnectionReset("reset by peer");
+  const reader = new FrameReader(new ScriptedSource([frames("one")], reset));
+  assert.equal(text(await reader.read()), "one");
+  await assert.rejects(reader.read(), (error) => error === reset);
 });

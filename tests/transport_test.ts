@@ -13,6 +13,7 @@ import {
   startServer,
   type Subprocess,
 } from "./_helpers.ts";
+import { LiveServer } from "./_faults.ts";
 
 const SERVER = modulePath("server.ts");
 const CLIENT = modulePath("client.ts");
@@ -89,6 +90,29 @@ Deno.test("TLS: a client trusting the CA gets replies, multi-byte and longer tha
     assert.deepEqual(await client.receiveMessage(), [reply, true]);
   }
   assert.equal(client.failure, undefined);
+});
+
+Deno.test("TLS: a client that closes between frames without close_notify is logged as closed by client", async () => {
+  await using live = new LiveServer(16, { tls: { cert, key } });
+  // The client executable exits once it has its reply: the process's socket
+  // closes without a TLS close_notify.
+  await using client = spawnDeno([
+    `--allow-net=${HOST}:${live.port}`,
+    `--allow-read=${CA_FILE}`,
+    CLIENT,
+    "--hostname",
+    HOST,
+    "--port",
+    `${live.port}`,
+    "--tls",
+    "--ca",
+    CA_FILE,
+    "0123456789hello",
+  ]);
+  const outcome = await client.finish();
+  assert.equal(outcome.stdout, "hello\n", outcome.stderr);
+  const line = await live.log.waitFor((l) => l.includes(" disconnected: "), "the disconnect");
+  assert.match(line, / disconnected: closed by client \(1 frame answered\)$/);
 });
 
 Deno.test("TLS: a client that does not trust the certificate is rejected by connect; the server serves the next", async () => {
