@@ -130,7 +130,9 @@ function unlessAborted<T extends { close(): void }>(
 /**
  * Connects, and for TLS completes the handshake, so that an untrusted
  * certificate rejects here; errors keep their class and name the address.
- * An abort of `signal` rejects with its reason and leaves nothing open.
+ * An abort of `signal` rejects with its reason and closes what was opened;
+ * during a TLS handshake, though, Deno keeps the TCP socket itself open until
+ * the server answers or closes it.
  */
 export async function connect(
   where: Endpoint,
@@ -139,7 +141,7 @@ export async function connect(
 ): Promise<AnyConn> {
   signal?.throwIfAborted();
   let handshaking: { close(): void } | undefined;
-  // An abort during the TLS handshake closes the socket, which ends the handshake.
+  // An abort during the TLS handshake closes the TlsConn, which ends the handshake.
   const abortHandshake = (): void => {
     try {
       handshaking?.close();
@@ -157,13 +159,19 @@ export async function connect(
       signal,
     );
     if (tls === undefined) return tcp;
-    handshaking = tcp;
-    signal?.addEventListener("abort", abortHandshake, { once: true });
+    // Deno.startTls takes the socket at once: from here only `secured` can close it.
     const secured = await Deno.startTls(tcp, {
       hostname: tls.hostname ?? where.hostname,
       caCerts: tls.caCerts,
     });
+    if (signal?.aborted) {
+      secured.close();
+      throw signal.reason;
+    }
+    // Closing a TlsConn whose handshake is pending ends the handshake, but
+    // Deno 2.9 keeps the TCP socket open until the server answers or hangs up.
     handshaking = secured;
+    signal?.addEventListener("abort", abortHandshake, { once: true });
     try {
       await secured.handshake();
     } catch (error) {

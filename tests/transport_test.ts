@@ -248,6 +248,46 @@ Deno.test("AbortSignal: receiveMessage with an already-aborted signal rejects an
   assert.deepEqual(await client.receiveMessage(), ["still here", true]);
 });
 
+Deno.test("AbortSignal: an abort while Deno.startTls is pending rejects connect with the reason", async () => {
+  using listener = Deno.listen({ hostname: HOST, port: 0 });
+  const controller = new AbortController();
+  const reason = new Error("given up during startTls");
+  const startTls = Deno.startTls;
+  // Aborts right after connect() has handed its socket to Deno.startTls: a
+  // window too short to hit by timing.
+  Deno.startTls = (conn, options) => {
+    const secured = startTls(conn, options);
+    controller.abort(reason);
+    return secured;
+  };
+  try {
+    const connecting = BufferedClient.connect(HOST, listener.addr.port, 16, {
+      signal: controller.signal,
+      tls: { caCerts: [ca] },
+    });
+    const settled = connecting.then(
+      () => "resolved",
+      (error: unknown) => error === reason ? "reason" : error,
+    );
+    using accepted = await listener.accept();
+    // A guard, not a synchronisation: connect() used to wait for the server's
+    // answer to the handshake, which never comes.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      settled,
+      new Promise((resolve) => timer = setTimeout(() => resolve("still pending"), 2000)),
+    ]);
+    clearTimeout(timer);
+    if (outcome === "still pending") {
+      accepted.close(); // the server hangs up: the handshake fails, connect settles
+      await settled;
+    }
+    assert.equal(outcome, "reason");
+  } finally {
+    Deno.startTls = startTls;
+  }
+});
+
 Deno.test("AbortSignal: aborting a pending receive rejects with the reason and closes the connection", async () => {
   await using s = startServer(16);
   await using client = await BufferedClient.connect(HOST, s.port, 16);
