@@ -73,13 +73,7 @@ const ASCII_SCAN_LIMIT = 256;
  * and no native call.
  */
 export function offsetAfterCodePoints(bytes: Uint8Array, count: number): number {
-  const length = bytes.length;
-  if (length <= ASCII_SCAN_LIMIT) {
-    let i = 0;
-    while (i < length && bytes[i] < 0x80) i++;
-    if (i === length) return Math.min(count, length);
-  }
-  return isUtf8(bytes) ? skipCodePoints(bytes, count) : -1;
+  return offsetAfterCodePointsIn(bytes, 0, bytes.length, count);
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -101,4 +95,27 @@ export function decodeUtf8(bytes: Uint8Array): string {
     if (i === length) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   }
   return decoder.decode(bytes);
+}
+
+/**
+ * {@linkcode offsetAfterCodePoints} on `bytes[start, end)`, with offsets into
+ * `bytes`: the offset just past the first `count` code points, `end` when
+ * there are fewer, or `-1` when the range is not well-formed UTF-8. Needs no
+ * view for the common all-ASCII payload.
+ */
+export function offsetAfterCodePointsIn(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  count: number,
+): number {
+  let i = start;
+  // A long payload goes straight to the native check, much faster than this loop.
+  if (end - start <= ASCII_SCAN_LIMIT) { while (i < end && bytes[i] < 0x80) i++; }
+  const cut = start + count;
+  if (i === end) return cut < end ? cut : end;
+  // An ASCII prefix is whole code points, so the rest is UTF-8 exactly when the whole is.
+  const rest = bytes.subarray(i, end);
+  if (!isUtf8(rest)) return -1;
+  return cut <= i ? cut : i + skipCodePoints(rest, cut - i);
 }

@@ -44,7 +44,7 @@ import { errorMessage, formatAddr } from "./_net.ts";
 import { type AnyConn, endpoint, listen, setNoDelay, type TransportOptions } from "./_transport.ts";
 
 export type { TransportOptions };
-import { offsetAfterCodePoints } from "./_utf8.ts";
+import { offsetAfterCodePointsIn } from "./_utf8.ts";
 import {
   DEFAULT_BUFFER_SIZE,
   DEFAULT_MAX_FRAME_SIZE,
@@ -489,42 +489,43 @@ export class BufferedServer implements AsyncDisposable {
     let reason = "closed by client";
     let linger = true;
     let answered = 0;
+    // One closure per connection, so the reader's call to it stays monomorphic.
+    const answer = (buffer: Uint8Array, start: number, end: number): void => {
+      const replyStart = offsetAfterCodePointsIn(buffer, start, end, SKIPPED_CHARACTERS);
+      if (replyStart < 0) {
+        throw new InvalidTextError(`Frame of ${end - start} bytes is not valid UTF-8`);
+      }
+      // A long reply is written straight from the receive array: it is not
+      // reused before the flush that follows, which comes before the next read.
+      writer.enqueueRange(buffer, replyStart, end, true);
+      answered++;
+    };
     try {
       setNoDelay(conn);
       while (true) {
+        // No whole frame is left buffered here: each read's frames are all
+        // answered before the next.
         if (connection.hungUp || (!this.#keepRunning && !reader.hasBufferedFrame)) {
           reason = "server stopping";
           break;
         }
-        // Every frame already in the buffer is parsed synchronously; the
-        // source is awaited only when the next frame is not all here.
-        let payload: Uint8Array | null | undefined = reader.readBuffered();
-        if (payload === undefined) {
-          connection.state = "waiting";
-          connection.since = performance.now();
-          connection.frameSeenAt = undefined;
-          payload = await reader.readView();
-          connection.state = "working";
-        }
+        connection.state = "waiting";
+        connection.since = performance.now();
+        connection.frameSeenAt = undefined;
+        const payload = await reader.readView();
+        connection.state = "working";
         if (payload === null) {
           linger = false;
           break;
         }
         // Hung up while this frame arrived: the write side is shut.
         if (connection.hungUp) break;
-        const replyStart = offsetAfterCodePoints(payload, SKIPPED_CHARACTERS);
-        if (replyStart < 0) {
-          throw new InvalidTextError(`Frame of ${payload.byteLength} bytes is not valid UTF-8`);
-        }
-        // A long reply is written straight from the receive array: it is not
-        // reused before the flush below, which comes before the next read.
-        writer.enqueue(payload.subarray(replyStart), true);
-        answered++;
-        // Replies to every frame of one read go out in one write.
-        if (!reader.hasBufferedFrame) {
-          await this.#flush(connection, writer);
-          connection.state = "working";
-        }
+        answer(payload, 0, payload.byteLength);
+        // The frames that came with it are parsed synchronously, without a
+        // view each, so that the replies to one read go out in one write.
+        reader.readEachBuffered(answer);
+        await this.#flush(connection, writer);
+        connection.state = "working";
       }
     } catch (error) {
       reason = errorMessage(error);
