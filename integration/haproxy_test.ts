@@ -5,9 +5,15 @@
 import assert from "node:assert/strict";
 import { BufferedClient } from "../client.ts";
 import { expectedReply, guard } from "../tests/_faults.ts";
-import { freePort, HOST, modulePath, spawnDeno, type Subprocess } from "../tests/_helpers.ts";
+import {
+  answeredPerConnection,
+  freePort,
+  HOST,
+  modulePath,
+  startServerProcess,
+  type Subprocess,
+} from "../tests/_helpers.ts";
 
-const SERVER = modulePath("server.ts");
 const RECIPE = modulePath("examples/haproxy.cfg");
 /** `haproxy` from PATH, unless HAPROXY names the executable (Debian: /usr/sbin/haproxy). */
 const HAPROXY = Deno.env.get("HAPROXY") ?? "haproxy";
@@ -22,32 +28,19 @@ interface ServerProcess extends AsyncDisposable {
 
 /** Starts server.ts as the recipe does, but on port 0, and learns the port from its first line. */
 async function startServer(): Promise<ServerProcess> {
-  // --no-prompt (from spawnDeno) and exactly one address: any other access fails.
-  const subprocess = spawnDeno([
-    `--allow-net=${HOST}:0`,
-    SERVER,
-    "--hostname",
-    HOST,
-    "--port",
-    "0",
-    "--max-connections",
-    "1000",
-  ]);
-  try {
-    const line = await guard(subprocess.readLine(), "the server's first line", LIMIT_MS);
-    const match = line?.match(/^listening on 127\.0\.0\.1:(\d+)$/);
-    assert.ok(match, `unexpected first line: ${line}`);
-    return {
-      subprocess,
-      port: Number(match[1]),
-      async [Symbol.asyncDispose](): Promise<void> {
-        await subprocess[Symbol.asyncDispose]();
-      },
-    };
-  } catch (error) {
-    await subprocess[Symbol.asyncDispose]();
-    throw error;
-  }
+  // --no-prompt and exactly one address (startServerProcess): any other access fails.
+  const [subprocess, port] = await guard(
+    startServerProcess({ flags: ["--max-connections", "1000"] }),
+    "the server's first line",
+    LIMIT_MS,
+  );
+  return {
+    subprocess,
+    port,
+    async [Symbol.asyncDispose](): Promise<void> {
+      await subprocess[Symbol.asyncDispose]();
+    },
+  };
 }
 
 /**
@@ -59,16 +52,6 @@ async function stopServer(server: ServerProcess, context: string): Promise<numbe
   const outcome = await guard(server.subprocess.finish(), "a server to stop", LIMIT_MS);
   assert.equal(outcome.code, 0, `${outcome.stderr}\n${context}`);
   return answeredPerConnection(outcome.stderr);
-}
-
-/** The N of each `PEER disconnected: REASON (N frames answered)` line of a server's log. */
-function answeredPerConnection(log: string): number[] {
-  const answered: number[] = [];
-  for (const line of log.split("\n")) {
-    const match = line.match(/^127\.0\.0\.1:\d+ disconnected: .* \((\d+) frames? answered\)$/);
-    if (match) answered.push(Number(match[1]));
-  }
-  return answered;
 }
 
 function sum(numbers: number[]): number {

@@ -263,11 +263,15 @@ export function reasonOf(disconnect: string): string {
   return disconnect.replace(/ \(\d+ frames? answered\)$/, "");
 }
 
+/** The N of each `PEER disconnected: REASON (N frames answered)` line of a server's log, in order. */
+export function answeredPerConnection(log: string): number[] {
+  return Array.from(
+    log.matchAll(/ disconnected: .* \((\d+) frames? answered\)$/gm),
+    ([, count]) => Number(count),
+  );
+}
+
 /** The frames a server answered, summed over the disconnect lines of its log. */
 export function framesAnswered(log: string): number {
-  let total = 0;
-  for (const [, count] of log.matchAll(/ disconnected: .* \((\d+) frames? answered\)$/gm)) {
-    total += Number(count);
-  }
-  return total;
+  return answeredPerConnection(log).reduce((total, n) => total + n, 0);
 }
