@@ -312,6 +312,31 @@ Deno.test("FrameReader returns every frame to a loop of readBuffered, then readV
   });
 });
 
+Deno.test("FrameReader returns every frame to readView then readEachBuffered, the server's loop", async () => {
+  await forEachSeed(async (seed) => {
+    const c = streamCase(seed);
+    const source = new ChunkedSource(randomChunks(c.random, c.stream));
+    const reader = new FrameReader(source, { bufferSize: c.bufferSize });
+    const copies: Uint8Array[] = [];
+    const keep = (buffer: Uint8Array, start: number, end: number): void => {
+      copies.push(buffer.slice(start, end));
+    };
+    while (true) {
+      const payload = await reader.readView();
+      if (payload === null) break;
+      keep(payload, 0, payload.byteLength);
+      reader.readEachBuffered(keep);
+      assert.equal(reader.hasBufferedFrame, false, `${describe(c)}: a whole frame left behind`);
+      assert.ok(copies.length <= c.payloads.length, `${describe(c)}: more frames than sent`);
+    }
+    assert.equal(copies.length, c.payloads.length, `${describe(c)}: frame count`);
+    for (const [i, expected] of c.payloads.entries()) {
+      assertSameBytes(copies[i], expected, `${describe(c)}: frame ${i}`);
+    }
+    assertRequestsWithinBuffer(source, c);
+  });
+});
+
 Deno.test("FrameReader's hasBufferedFrame, bufferedBytes and isMidFrame agree with what the source delivered", async () => {
   await forEachSeed(async (seed) => {
     const c = streamCase(seed);
