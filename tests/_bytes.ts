@@ -44,3 +44,17 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
   };
 }
+
+/** Text that needs 1-, 2-, 3- and 4-byte UTF-8 sequences and a combining mark. */
+export const MIXED_TEXT = "é中😀e\u0301";
+
+/** Cuts `bytes` at the given increasing offsets. */
+export function splitAt(bytes: Uint8Array, ...offsets: number[]): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  let start = 0;
+  for (const offset of [...offsets, bytes.byteLength]) {
+    chunks.push(bytes.subarray(start, offset));
+    start = offset;
+  }
+  return chunks;
+}

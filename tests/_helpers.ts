@@ -2,6 +2,7 @@
 // Shared helpers for the network tests: a quiet in-process server, raw
 // sockets that speak the wire format by hand, and Deno subprocesses.
 
+import { BufferedClient, type BufferedClientOptions } from "../client.ts";
 import { BufferedServer, type BufferedServerOptions } from "../server.ts";
 import { concat, frame, utf8 } from "./_bytes.ts";
 
@@ -231,6 +232,29 @@ export interface ServerProcessOptions {
   flags?: string[];
 }
 
+/**
+ * Runs `deno run ...denoFlags server.ts ...flags` and returns it with the
+ * address its first line names (`listening on ADDRESS`): a host and port, or
+ * a Unix socket's path.
+ */
+export async function spawnServer(
+  denoFlags: string[],
+  flags: string[],
+): Promise<[Subprocess, string]> {
+  const server = spawnDeno([...denoFlags, modulePath("server.ts"), ...flags]);
+  try {
+    const line = await server.readLine();
+    if (line === null || !line.startsWith("listening on ")) {
+      throw new Error(`unexpected first line: ${line}`);
+    }
+    return [server, line.slice("listening on ".length)];
+  } catch (error) {
+    const outcome = await server.finish().catch(() => undefined);
+    await server[Symbol.asyncDispose]();
+    throw new Error(`server did not start: ${outcome?.stderr}`, { cause: error });
+  }
+}
+
 /** Starts server.ts on 127.0.0.1 and learns its port from its first line. */
 export async function startServerProcess(
   options: ServerProcessOptions = {},
@@ -238,24 +262,19 @@ export async function startServerProcess(
   const port = options.port ?? 0;
   // Listening on port 0 needs permission for exactly that: 127.0.0.1:0.
   const denoFlags = options.denoFlags ?? [`--allow-net=${HOST}:${port}`];
-  const server = spawnDeno([
-    ...denoFlags,
-    modulePath("server.ts"),
+  const [server, address] = await spawnServer(denoFlags, [
     "--hostname",
     HOST,
     "--port",
     `${port}`,
     ...options.flags ?? [],
   ]);
-  try {
-    const line = await server.readLine();
-    const match = line?.match(/^listening on 127\.0\.0\.1:(\d+)$/);
-    if (!match) throw new Error(`unexpected first line: ${line}`);
-    return [server, Number(match[1])];
-  } catch (error) {
+  const match = address.match(/^127\.0\.0\.1:(\d+)$/);
+  if (!match) {
     await server[Symbol.asyncDispose]();
-    throw error;
+    throw new Error(`unexpected address: ${address}`);
   }
+  return [server, Number(match[1])];
 }
 
 /** A disconnect line's reason without the `(N frames answered)` that ends it. */
@@ -274,4 +293,36 @@ export function answeredPerConnection(log: string): number[] {
 /** The frames a server answered, summed over the disconnect lines of its log. */
 export function framesAnswered(log: string): number {
   return answeredPerConnection(log).reduce((total, n) => total + n, 0);
+}
+
+/** A client connected to a fake server: the test speaks the wire format on `conn` by hand. */
+export interface Pair extends AsyncDisposable {
+  client: BufferedClient;
+  /** The fake server's end of the connection. */
+  conn: Deno.TcpConn;
+}
+
+export async function connectPair(
+  bufferSize: number,
+  options: BufferedClientOptions = {},
+): Promise<Pair> {
+  const listener = Deno.listen({ hostname: HOST, port: 0 });
+  try {
+    const client = await BufferedClient.connect(HOST, listener.addr.port, bufferSize, options);
+    const conn = await listener.accept();
+    return {
+      client,
+      conn,
+      async [Symbol.asyncDispose](): Promise<void> {
+        await client[Symbol.asyncDispose]();
+        try {
+          conn.close();
+        } catch {
+          // The test closed it already.
+        }
+      },
+    };
+  } finally {
+    listener.close();
+  }
 }

@@ -5,41 +5,8 @@
 // stops receiving, and every send's promise settles.
 
 import assert from "node:assert/strict";
-import { BufferedClient, type BufferedClientOptions } from "../client.ts";
 import { FrameTooLargeError } from "../framing.ts";
-import { concat, frame, HOST, readFrame, writeAll } from "./_helpers.ts";
-
-/** A fake server with one client connected to it. */
-interface Pair extends AsyncDisposable {
-  client: BufferedClient;
-  /** The fake server's end of the connection. */
-  conn: Deno.TcpConn;
-}
-
-async function connectPair(
-  bufferSize: number,
-  options: BufferedClientOptions = {},
-): Promise<Pair> {
-  const listener = Deno.listen({ hostname: HOST, port: 0 });
-  try {
-    const client = await BufferedClient.connect(HOST, listener.addr.port, bufferSize, options);
-    const conn = await listener.accept();
-    return {
-      client,
-      conn,
-      async [Symbol.asyncDispose](): Promise<void> {
-        await client[Symbol.asyncDispose]();
-        try {
-          conn.close();
-        } catch {
-          // The test closed it already.
-        }
-      },
-    };
-  } finally {
-    listener.close();
-  }
-}
+import { concat, connectPair, frame, type Pair, readFrame, writeAll } from "./_helpers.ts";
 
 /** Writes `replies` in one write, and waits until the client has received the first. */
 async function bufferReplies(pair: Pair, replies: string[]): Promise<void> {

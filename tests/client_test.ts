@@ -3,10 +3,11 @@
 // 127.0.0.1 whose every byte the test writes itself.
 
 import assert from "node:assert/strict";
-import { BufferedClient, type BufferedClientOptions } from "../client.ts";
+import { BufferedClient } from "../client.ts";
 import { FrameTooLargeError, IncompleteFrameError } from "../framing.ts";
 import {
   concat,
+  connectPair,
   frame,
   freePort,
   HOST,
@@ -18,37 +19,8 @@ import {
 
 const BUFFER_SIZE = 16;
 
-/** A fake server with one client connected to it. */
-interface Pair extends AsyncDisposable {
-  client: BufferedClient;
-  /** The fake server's end of the connection. */
-  conn: Deno.TcpConn;
-}
-
-async function connectPair(options: BufferedClientOptions = {}): Promise<Pair> {
-  const listener = Deno.listen({ hostname: HOST, port: 0 });
-  try {
-    const client = await BufferedClient.connect(HOST, listener.addr.port, BUFFER_SIZE, options);
-    const conn = await listener.accept();
-    return {
-      client,
-      conn,
-      async [Symbol.asyncDispose](): Promise<void> {
-        await client[Symbol.asyncDispose]();
-        try {
-          conn.close();
-        } catch {
-          // The test closed it already.
-        }
-      },
-    };
-  } finally {
-    listener.close();
-  }
-}
-
 Deno.test("a reply longer than the client's buffer is returned whole", async () => {
-  await using pair = await connectPair();
+  await using pair = await connectPair(BUFFER_SIZE);
   const reply = Array.from({ length: 40 }, (_, i) => `${i}:é中😀`).join(" ");
   const bytes = frame(reply);
   assert.ok(bytes.length > 20 * BUFFER_SIZE);
@@ -61,14 +33,14 @@ Deno.test("a reply longer than the client's buffer is returned whole", async () 
 });
 
 Deno.test("two replies arriving in one write are returned one per receive", async () => {
-  await using pair = await connectPair();
+  await using pair = await connectPair(BUFFER_SIZE);
   await writeAll(pair.conn, concat(frame("first"), frame("second reply, longer than 16")));
   assert.deepEqual(await pair.client.receiveMessage(), ["first", true]);
   assert.deepEqual(await pair.client.receiveMessage(), ["second reply, longer than 16", true]);
 });
 
 Deno.test("an empty reply from a live server is ['', true]", async () => {
-  await using pair = await connectPair();
+  await using pair = await connectPair(BUFFER_SIZE);
   await writeAll(pair.conn, frame(""));
   assert.deepEqual(await pair.client.receiveMessage(), ["", true]);
   assert.equal(pair.client.isOpen, true);
@@ -77,7 +49,7 @@ Deno.test("an empty reply from a live server is ['', true]", async () => {
 });
 
 Deno.test("sendMessage writes one frame: 4-byte big-endian UTF-8 length, then the UTF-8 bytes", async () => {
-  await using pair = await connectPair();
+  await using pair = await connectPair(BUFFER_SIZE);
   await pair.client.sendMessage("hé中😀");
   await pair.client.sendMessage("");
   assert.deepEqual(
@@ -106,7 +78,7 @@ Deno.test("sendMessage writes one frame: 4-byte big-endian UTF-8 length, then th
 });
 
 Deno.test("the server closing the connection between frames gives ['', false] and no failure", async () => {
-  await using pair = await connectPair();
+  await using pair = await connectPair(BUFFER_SIZE);
   await writeAll(pair.conn, frame("last words"));
   pair.conn.close();
   assert.deepEqual(await pair.client.receiveMessage(), ["last words", true]);
@@ -116,7 +88,7 @@ Deno.test("the server closing the connection between frames gives ['', false] an
 });
 
 Deno.test("the server closing inside a frame header gives ['', false]", async () => {
-  await using pair = await connectPair();
+  await using pair = await connectPair(BUFFER_SIZE);
   await writeAll(pair.conn, new Uint8Array([0, 0]));
   pair.conn.close();
   assert.deepEqual(await pair.client.receiveMessage(), ["", false]);
@@ -126,7 +98,7 @@ Deno.test("the server closing inside a frame header gives ['', false]", async ()
 });
 
 Deno.test("the server closing inside a frame payload gives ['', false]", async () => {
-  await using pair = await connectPair();
+  await using pair = await connectPair(BUFFER_SIZE);
   await writeAll(pair.conn, frame("a payload longer than the buffer").subarray(0, 24));
   pair.conn.close();
   assert.deepEqual(await pair.client.receiveMessage(), ["", false]);
@@ -136,7 +108,7 @@ Deno.test("the server closing inside a frame payload gives ['', false]", async (
 });
 
 Deno.test("the server resetting the connection mid-frame gives ['', false]", async () => {
-  await using pair = await connectPair();
+  await using pair = await connectPair(BUFFER_SIZE);
   await pair.client.sendMessage("a request the server never reads");
   await writeAll(pair.conn, frame("a reply cut short").subarray(0, 9));
   // Closing with unread bytes makes the kernel send RST instead of FIN.
@@ -147,7 +119,7 @@ Deno.test("the server resetting the connection mid-frame gives ['', false]", asy
 });
 
 Deno.test("a reply above maxFrameSize gives ['', false] and a FrameTooLargeError failure", async () => {
-  await using pair = await connectPair({ maxFrameSize: 8 });
+  await using pair = await connectPair(BUFFER_SIZE, { maxFrameSize: 8 });
   await writeAll(pair.conn, frame("123456789"));
   assert.deepEqual(await pair.client.receiveMessage(), ["", false]);
   const { failure } = pair.client;
@@ -158,7 +130,7 @@ Deno.test("a reply above maxFrameSize gives ['', false] and a FrameTooLargeError
 });
 
 Deno.test("a reply that is not valid UTF-8 gives ['', false]", async () => {
-  await using pair = await connectPair();
+  await using pair = await connectPair(BUFFER_SIZE);
   await writeAll(pair.conn, frame(new Uint8Array([0x6f, 0x6b, 0xc3, 0x28])));
   assert.deepEqual(await pair.client.receiveMessage(), ["", false]);
   assert.ok(pair.client.failure instanceof Error, `${pair.client.failure}`);
@@ -166,7 +138,7 @@ Deno.test("a reply that is not valid UTF-8 gives ['', false]", async () => {
 });
 
 Deno.test("receiveTimeout with a server that never answers gives ['', false] and a TimedOut failure", async () => {
-  await using pair = await connectPair({ receiveTimeout: 150 });
+  await using pair = await connectPair(BUFFER_SIZE, { receiveTimeout: 150 });
   await pair.client.sendMessage("0123456789anyone there?");
   assert.deepEqual(await pair.client.receiveMessage(), ["", false]);
   assert.ok(pair.client.failure instanceof Deno.errors.TimedOut, `${pair.client.failure}`);
@@ -176,13 +148,13 @@ Deno.test("receiveTimeout with a server that never answers gives ['', false] and
 });
 
 Deno.test("sendMessage after shutdown() rejects with BadResource", async () => {
-  await using pair = await connectPair();
+  await using pair = await connectPair(BUFFER_SIZE);
   pair.client.shutdown();
   await assert.rejects(pair.client.sendMessage("too late"), Deno.errors.BadResource);
 });
 
 Deno.test("sendMessage rejects with FrameTooLargeError when the UTF-8 size exceeds maxFrameSize", async () => {
-  await using pair = await connectPair({ maxFrameSize: 3 });
+  await using pair = await connectPair(BUFFER_SIZE, { maxFrameSize: 3 });
   const tooLarge = (bytes: number): (error: unknown) => boolean => (error: unknown): boolean =>
     error instanceof FrameTooLargeError && error.length === bytes && error.maxFrameSize === 3 &&
     error.message.includes(`${bytes} bytes`);
@@ -200,7 +172,7 @@ Deno.test("sendMessage rejects with FrameTooLargeError when the UTF-8 size excee
 });
 
 Deno.test("sendMessage to a server that went away does not throw, and the next receive is ['', false]", async () => {
-  await using pair = await connectPair();
+  await using pair = await connectPair(BUFFER_SIZE);
   pair.conn.close();
   for (let i = 0; i < 5; i++) await pair.client.sendMessage(`0123456789message ${i}`);
   assert.deepEqual(await pair.client.receiveMessage(), ["", false]);
@@ -208,7 +180,7 @@ Deno.test("sendMessage to a server that went away does not throw, and the next r
 });
 
 Deno.test("calling shutdown() twice is harmless", async () => {
-  await using pair = await connectPair();
+  await using pair = await connectPair(BUFFER_SIZE);
   pair.client.shutdown();
   pair.client.shutdown();
   assert.equal(pair.client.isOpen, false);
@@ -218,7 +190,7 @@ Deno.test("calling shutdown() twice is harmless", async () => {
 });
 
 Deno.test("receiveMessage after shutdown() is ['', false], even with a reply waiting", async () => {
-  await using pair = await connectPair();
+  await using pair = await connectPair(BUFFER_SIZE);
   await writeAll(pair.conn, frame("unread"));
   pair.client.shutdown();
   assert.deepEqual(await pair.client.receiveMessage(), ["", false]);
@@ -243,7 +215,7 @@ Deno.test("pending receives resolve ['', false] when shutdown() is called", asyn
 
 Deno.test("failure stays undefined when shutdown() interrupts a send in flight", async () => {
   const size = 32 * 1024 * 1024; // more than loopback socket buffers hold
-  await using pair = await connectPair({ maxFrameSize: size });
+  await using pair = await connectPair(BUFFER_SIZE, { maxFrameSize: size });
   const sending = pair.client.sendMessage("x".repeat(size));
   pair.client.shutdown();
   await sending; // a send cut short by our own shutdown is not an exception either

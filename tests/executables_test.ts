@@ -200,10 +200,13 @@ const usageErrors: [string, string, string[]][] = [
   ["client", "--port", ["--port", "abc", "message"]],
   ["client", "--bogus", ["--bogus", "message"]],
   ["client", "--buffer-size", ["--buffer-size", "0", "message"]],
+  ["server", "--cert", ["--cert", "tests/fixtures/localhost.crt"]],
+  ["server", "--key", ["--key", "tests/fixtures/localhost.key"]],
+  ["client", "--ca", ["--ca", "tests/fixtures/ca.crt", "message"]],
 ];
 for (const [name, flag, args] of usageErrors) {
   Deno.test(`${name} ${args.join(" ")} is a usage error: exit 2, naming ${flag}`, async () => {
-    // No network permission at all: a usage error is reported before any is needed.
+    // No permission at all: a usage error is reported before any is needed.
     await using child = spawnDeno([modulePath(`${name}.ts`), ...args]);
     const outcome = await child.finish();
     assert.equal(outcome.code, 2, outcome.stderr);

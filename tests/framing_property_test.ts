@@ -231,6 +231,21 @@ function assertSameBytes(actual: Uint8Array, expected: Uint8Array, context: stri
   assert.equal(mismatch, -1, `${context}: first differing byte`);
 }
 
+/** The case of `seed`, its stream cut into random reads, and a reader over them. */
+function readerCase(seed: number): { c: StreamCase; source: ChunkedSource; reader: FrameReader } {
+  const c = streamCase(seed);
+  const source = new ChunkedSource(randomChunks(c.random, c.stream));
+  return { c, source, reader: new FrameReader(source, { bufferSize: c.bufferSize }) };
+}
+
+/** Asserts that `copies` are the case's payloads, as many, byte-exact and in order. */
+function assertSameFrames(copies: Uint8Array[], c: StreamCase): void {
+  assert.equal(copies.length, c.payloads.length, `${describe(c)}: frame count`);
+  for (const [i, expected] of c.payloads.entries()) {
+    assertSameBytes(copies[i], expected, `${describe(c)}: frame ${i}`);
+  }
+}
+
 function assertRequestsWithinBuffer(source: ChunkedSource, c: StreamCase): void {
   if (source.reads === 0) return;
   assert.ok(
@@ -260,9 +275,7 @@ async function forEachSeed(check: (seed: number) => Promise<void>): Promise<void
 
 Deno.test("FrameReader.read returns every frame byte-exact and in order, then null, however the stream is cut", async () => {
   await forEachSeed(async (seed) => {
-    const c = streamCase(seed);
-    const source = new ChunkedSource(randomChunks(c.random, c.stream));
-    const reader = new FrameReader(source, { bufferSize: c.bufferSize });
+    const { c, source, reader } = readerCase(seed);
     for (const [i, expected] of c.payloads.entries()) {
       const payload = await reader.read();
       assert.ok(payload !== null, `${describe(c)}: null instead of frame ${i}`);
@@ -275,9 +288,7 @@ Deno.test("FrameReader.read returns every frame byte-exact and in order, then nu
 
 Deno.test("FrameReader.readView returns every frame byte-exact and in order, then null, however the stream is cut", async () => {
   await forEachSeed(async (seed) => {
-    const c = streamCase(seed);
-    const source = new ChunkedSource(randomChunks(c.random, c.stream));
-    const reader = new FrameReader(source, { bufferSize: c.bufferSize });
+    const { c, source, reader } = readerCase(seed);
     const copies: Uint8Array[] = [];
     for (let i = 0; i < c.payloads.length; i++) {
       const view = await reader.readView();
@@ -294,9 +305,7 @@ Deno.test("FrameReader.readView returns every frame byte-exact and in order, the
 
 Deno.test("FrameReader returns every frame to a loop of readBuffered, then readView when nothing is buffered", async () => {
   await forEachSeed(async (seed) => {
-    const c = streamCase(seed);
-    const source = new ChunkedSource(randomChunks(c.random, c.stream));
-    const reader = new FrameReader(source, { bufferSize: c.bufferSize });
+    const { c, source, reader } = readerCase(seed);
     const copies: Uint8Array[] = [];
     while (true) {
       const payload = reader.readBuffered() ?? await reader.readView();
@@ -304,19 +313,14 @@ Deno.test("FrameReader returns every frame to a loop of readBuffered, then readV
       copies.push(payload.slice());
       assert.ok(copies.length <= c.payloads.length, `${describe(c)}: more frames than sent`);
     }
-    assert.equal(copies.length, c.payloads.length, `${describe(c)}: frame count`);
-    for (const [i, expected] of c.payloads.entries()) {
-      assertSameBytes(copies[i], expected, `${describe(c)}: frame ${i}`);
-    }
+    assertSameFrames(copies, c);
     assertRequestsWithinBuffer(source, c);
   });
 });
 
 Deno.test("FrameReader returns every frame to readView then readEachBuffered, the server's loop", async () => {
   await forEachSeed(async (seed) => {
-    const c = streamCase(seed);
-    const source = new ChunkedSource(randomChunks(c.random, c.stream));
-    const reader = new FrameReader(source, { bufferSize: c.bufferSize });
+    const { c, source, reader } = readerCase(seed);
     const copies: Uint8Array[] = [];
     const keep = (buffer: Uint8Array, start: number, end: number): void => {
       copies.push(buffer.slice(start, end));
@@ -329,19 +333,14 @@ Deno.test("FrameReader returns every frame to readView then readEachBuffered, th
       assert.equal(reader.hasBufferedFrame, false, `${describe(c)}: a whole frame left behind`);
       assert.ok(copies.length <= c.payloads.length, `${describe(c)}: more frames than sent`);
     }
-    assert.equal(copies.length, c.payloads.length, `${describe(c)}: frame count`);
-    for (const [i, expected] of c.payloads.entries()) {
-      assertSameBytes(copies[i], expected, `${describe(c)}: frame ${i}`);
-    }
+    assertSameFrames(copies, c);
     assertRequestsWithinBuffer(source, c);
   });
 });
 
 Deno.test("FrameReader's hasBufferedFrame, bufferedBytes and isMidFrame agree with what the source delivered", async () => {
   await forEachSeed(async (seed) => {
-    const c = streamCase(seed);
-    const source = new ChunkedSource(randomChunks(c.random, c.stream));
-    const reader = new FrameReader(source, { bufferSize: c.bufferSize });
+    const { c, source, reader } = readerCase(seed);
     let consumed = 0;
     for (let i = 0; i <= c.payloads.length; i++) {
       const buffered = reader.hasBufferedFrame;

@@ -17,7 +17,7 @@ import {
   writeFrame,
 } from "../framing.ts";
 import { isUtf8, offsetAfterCodePoints, skipCodePoints, utf8ByteLength } from "../_utf8.ts";
-import { concat, frames } from "./_bytes.ts";
+import { concat, frames, MIXED_TEXT, splitAt } from "./_bytes.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers and fakes
@@ -26,25 +26,11 @@ import { concat, frames } from "./_bytes.ts";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-/** Text that needs 1-, 2-, 3- and 4-byte UTF-8 sequences and a combining mark. */
-const MIXED_TEXT = "é中😀e\u0301";
-
 /** Cuts `bytes` into pieces of `size` bytes (the last may be shorter). */
 function chunksOf(bytes: Uint8Array, size: number): Uint8Array[] {
   const chunks: Uint8Array[] = [];
   for (let offset = 0; offset < bytes.byteLength; offset += size) {
     chunks.push(bytes.subarray(offset, offset + size));
-  }
-  return chunks;
-}
-
-/** Cuts `bytes` at the given increasing offsets. */
-function splitAt(bytes: Uint8Array, ...offsets: number[]): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
-  let start = 0;
-  for (const offset of [...offsets, bytes.byteLength]) {
-    chunks.push(bytes.subarray(start, offset));
-    start = offset;
   }
   return chunks;
 }

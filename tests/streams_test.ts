@@ -11,7 +11,7 @@ import {
   MAX_FRAME_SIZE_LIMIT,
 } from "../framing.ts";
 import { FrameDecoderStream, FrameEncoderStream } from "../streams.ts";
-import { concat, frames, mulberry32 } from "./_bytes.ts";
+import { concat, frames, MIXED_TEXT, mulberry32, splitAt } from "./_bytes.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -19,20 +19,6 @@ import { concat, frames, mulberry32 } from "./_bytes.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
-
-/** Text that needs 1-, 2-, 3- and 4-byte UTF-8 sequences and a combining mark. */
-const MIXED_TEXT = "é中😀e\u0301";
-
-/** Cuts `bytes` at the given increasing offsets. */
-function splitAt(bytes: Uint8Array, ...offsets: number[]): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
-  let start = 0;
-  for (const offset of [...offsets, bytes.byteLength]) {
-    chunks.push(bytes.subarray(start, offset));
-    start = offset;
-  }
-  return chunks;
-}
 
 /** Cuts `bytes` into chunks of random lengths from 0 to `maxLength` (empty chunks included). */
 function splitRandomly(bytes: Uint8Array, random: () => number, maxLength: number): Uint8Array[] {

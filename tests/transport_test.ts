@@ -5,17 +5,9 @@
 import assert from "node:assert/strict";
 import { BufferedClient } from "../client.ts";
 import { BufferedServer } from "../server.ts";
-import {
-  HOST,
-  logEvents,
-  modulePath,
-  spawnDeno,
-  startServer,
-  type Subprocess,
-} from "./_helpers.ts";
+import { HOST, logEvents, modulePath, spawnDeno, spawnServer, startServer } from "./_helpers.ts";
 import { LiveServer } from "./_faults.ts";
 
-const SERVER = modulePath("server.ts");
 const CLIENT = modulePath("client.ts");
 const CA_FILE = modulePath("tests/fixtures/ca.crt");
 const CERT_FILE = modulePath("tests/fixtures/localhost.crt");
@@ -309,30 +301,13 @@ Deno.test("AbortSignal: aborting a pending receive rejects with the reason and c
 
 // --- Executables -------------------------------------------------------------
 
-/** Starts server.ts with `flags` and `permissions`; returns it and its first stdout line. */
-async function startServerProcess(
-  permissions: string[],
-  flags: string[],
-): Promise<[Subprocess, string]> {
-  const server = spawnDeno([...permissions, SERVER, ...flags]);
-  try {
-    const line = await server.readLine();
-    assert.ok(line !== null && line.startsWith("listening on "), `unexpected first line: ${line}`);
-    return [server, line.slice("listening on ".length)];
-  } catch (error) {
-    const outcome = await server.finish().catch(() => undefined);
-    await server[Symbol.asyncDispose]();
-    throw new Error(`server did not start: ${outcome?.stderr}`, { cause: error });
-  }
-}
-
 /** Exactly what Deno 2.9 needs to listen on or connect to a Unix socket at `path`. */
 function unixPermissions(path: string): string[] {
   return [`--allow-net=unix:${path}`, `--allow-read=${path}`, `--allow-write=${path}`];
 }
 
 Deno.test("server --cert --key serves TLS; client --tls --ca prints the reply", async () => {
-  const [server, address] = await startServerProcess(
+  const [server, address] = await spawnServer(
     [`--allow-net=${HOST}:0`, `--allow-read=${CERT_FILE},${KEY_FILE}`],
     ["--hostname", HOST, "--port", "0", "--cert", CERT_FILE, "--key", KEY_FILE],
   );
@@ -376,7 +351,7 @@ Deno.test("server --cert --key serves TLS; client --tls --ca prints the reply", 
 Deno.test("server --unix and client --unix talk over a Unix socket with exactly scoped permissions", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/exec.sock`;
-  const [server, address] = await startServerProcess(unixPermissions(path), ["--unix", path]);
+  const [server, address] = await spawnServer(unixPermissions(path), ["--unix", path]);
   await using _ = server;
   assert.equal(address, path);
   {
@@ -398,21 +373,3 @@ Deno.test("server --unix and client --unix talk over a Unix socket with exactly 
   assert.equal(outcome.code, 0, outcome.stderr);
   assert.ok(!exists(path), `${path} still exists`);
 });
-
-const usageErrors: [string, string, string[]][] = [
-  ["server", "--cert", ["--cert", "tests/fixtures/localhost.crt"]],
-  ["server", "--key", ["--key", "tests/fixtures/localhost.key"]],
-  ["client", "--ca", ["--ca", "tests/fixtures/ca.crt", "message"]],
-];
-for (const [name, flag, args] of usageErrors) {
-  Deno.test(`${name} ${args.join(" ")} is a usage error: exit 2, naming ${flag}`, async () => {
-    // No permission at all: a usage error is reported before any is needed.
-    await using child = spawnDeno([modulePath(`${name}.ts`), ...args]);
-    const outcome = await child.finish();
-    assert.equal(outcome.code, 2, outcome.stderr);
-    assert.equal(outcome.stdout, "");
-    assert.match(outcome.stderr, /^error: /);
-    assert.ok(outcome.stderr.includes(flag), outcome.stderr);
-    assert.ok(!outcome.stderr.includes("NotCapable"), outcome.stderr);
-  });
-}
