@@ -2,6 +2,7 @@
 // UTF-8 helpers that work on bytes, so that hot paths need no string round trip.
 
 import { isUtf8 as nodeIsUtf8 } from "node:buffer";
+import { InvalidUtf8Error } from "./errors.ts";
 
 /**
  * Returns whether `bytes` is well-formed UTF-8 (no overlong forms, no
@@ -85,7 +86,7 @@ const ASCII_DECODE_LIMIT = 64;
  * Decodes well-formed UTF-8 as Python's strict `bytes.decode("utf-8")` does:
  * a leading BOM is kept as U+FEFF, and malformed input throws.
  *
- * @throws {TypeError} When `bytes` is not well-formed UTF-8.
+ * @throws {InvalidUtf8Error} When `bytes` is not well-formed UTF-8.
  */
 export function decodeUtf8(bytes: Uint8Array): string {
   const length = bytes.length;
@@ -94,7 +95,11 @@ export function decodeUtf8(bytes: Uint8Array): string {
     while (i < length && bytes[i] < 0x80) i++;
     if (i === length) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   }
-  return decoder.decode(bytes);
+  try {
+    return decoder.decode(bytes);
+  } catch (error) {
+    throw new InvalidUtf8Error(length, { cause: error });
+  }
 }
 
 /**

@@ -42,6 +42,9 @@
 
 import { integerOption } from "./_options.ts";
 import { utf8ByteLength } from "./_utf8.ts";
+import { FrameTooLargeError, IncompleteFrameError } from "./errors.ts";
+
+export * from "./errors.ts";
 
 /**
  * Size of the length header in bytes.
@@ -197,96 +200,6 @@ export interface FrameReaderOptions extends FrameLimitOptions {
    * @default {1024}
    */
   bufferSize?: number;
-}
-
-/**
- * A frame declared a payload longer than the accepted limit. Thrown before
- * any memory is allocated for that payload.
- *
- * @example Catching an oversized frame
- * ```ts
- * import { encodeFrame, FrameTooLargeError } from "./framing.ts";
- * import assert from "node:assert/strict";
- *
- * assert.throws(
- *   () => encodeFrame("too long", { maxFrameSize: 4 }),
- *   (error) => error instanceof FrameTooLargeError && error.length === 8,
- * );
- * ```
- */
-export class FrameTooLargeError extends Error {
-  /** The payload length the frame declared, in bytes. */
-  readonly length: number;
-  /** The limit it exceeds, in bytes. */
-  readonly maxFrameSize: number;
-
-  /**
-   * Constructs the error from the declared length and the limit.
-   *
-   * @param length The payload length declared, in bytes.
-   * @param maxFrameSize The limit, in bytes.
-   */
-  constructor(length: number, maxFrameSize: number) {
-    super(`Frame of ${length} bytes exceeds the limit: ${maxFrameSize}`);
-    this.name = "FrameTooLargeError";
-    this.length = length;
-    this.maxFrameSize = maxFrameSize;
-  }
-}
-
-/**
- * The stream ended inside a frame: in its header or in its payload.
- *
- * @example What a reader reports for a cut-short payload
- * ```ts
- * import { FrameReader, IncompleteFrameError } from "./framing.ts";
- * import assert from "node:assert/strict";
- *
- * const bytes = new Uint8Array([0, 0, 0, 5, 104, 105]); // declares 5, sends 2
- * let sent = false;
- * const reader = new FrameReader({
- *   read(p: Uint8Array) {
- *     if (sent) return Promise.resolve(null);
- *     sent = true;
- *     p.set(bytes);
- *     return Promise.resolve(bytes.length);
- *   },
- * });
- * await assert.rejects(
- *   reader.read(),
- *   (error) => error instanceof IncompleteFrameError && error.missing === 3,
- * );
- * ```
- */
-export class IncompleteFrameError extends Error {
-  /** Where the stream ended: in the 4-byte header or in the payload. */
-  readonly part: "header" | "payload";
-  /** Bytes that part needed. */
-  readonly expected: number;
-  /** Bytes of that part that arrived. */
-  readonly received: number;
-
-  /**
-   * Constructs the error from what was expected and what arrived.
-   *
-   * @param part Where the stream ended.
-   * @param expected Bytes that part needed.
-   * @param received Bytes of that part that arrived.
-   */
-  constructor(part: "header" | "payload", expected: number, received: number) {
-    super(
-      `Stream ended inside a frame ${part}: ${received} of ${expected} bytes received`,
-    );
-    this.name = "IncompleteFrameError";
-    this.part = part;
-    this.expected = expected;
-    this.received = received;
-  }
-
-  /** Bytes that were missing when the stream ended. */
-  get missing(): number {
-    return this.expected - this.received;
-  }
 }
 
 function maxFrameSizeOption(options: FrameLimitOptions | undefined, fallback: number): number {

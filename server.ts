@@ -51,11 +51,9 @@ import {
   FrameReader,
   FrameTooLargeError,
   FrameWriter,
+  InvalidUtf8Error,
   MAX_FRAME_SIZE_LIMIT,
 } from "./framing.ts";
-
-/** A frame whose payload is not UTF-8: refused, like an oversized one, with the stream intact. */
-class InvalidTextError extends TypeError {}
 
 /**
  * Characters the demo service drops from the front of each message, counted
@@ -493,7 +491,7 @@ export class BufferedServer implements AsyncDisposable {
     const answer = (buffer: Uint8Array, start: number, end: number): void => {
       const replyStart = offsetAfterCodePointsIn(buffer, start, end, SKIPPED_CHARACTERS);
       if (replyStart < 0) {
-        throw new InvalidTextError(`Frame of ${end - start} bytes is not valid UTF-8`);
+        throw new InvalidUtf8Error(end - start);
       }
       // A long reply is written straight from the receive array: it is not
       // reused before the flush that follows, which comes before the next read.
@@ -532,7 +530,7 @@ export class BufferedServer implements AsyncDisposable {
       // A frame the server refuses leaves the stream usable up to it: the
       // requests that arrived whole before it are still answered. A broken
       // socket (reset, end inside a frame) has nobody left to answer.
-      linger = error instanceof FrameTooLargeError || error instanceof InvalidTextError;
+      linger = error instanceof FrameTooLargeError || error instanceof InvalidUtf8Error;
       if (linger && connection.closeReason === undefined && writer.pendingBytes > 0) {
         await this.#flush(connection, writer).catch(() => {});
       }

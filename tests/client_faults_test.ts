@@ -6,7 +6,12 @@
 
 import assert from "node:assert/strict";
 import { BufferedClient } from "../client.ts";
-import { DEFAULT_MAX_FRAME_SIZE, FrameTooLargeError, IncompleteFrameError } from "../framing.ts";
+import {
+  DEFAULT_MAX_FRAME_SIZE,
+  FrameTooLargeError,
+  IncompleteFrameError,
+  InvalidUtf8Error,
+} from "../framing.ts";
 import {
   closeQuietly,
   concat,
@@ -134,11 +139,11 @@ Deno.test("a reply header declaring one byte more than maxFrameSize is refused",
   await assertEnded(client);
 });
 
-Deno.test("a reply that is not valid UTF-8 ends the connection with a TypeError", async () => {
+Deno.test("a reply that is not valid UTF-8 ends the connection with an InvalidUtf8Error, the server's class for the same fault", async () => {
   await using server = new ScriptedServer(answerWith(frame(new Uint8Array([0x68, 0xc3, 0x28]))));
   const { client, reply } = await ask(server.port);
   assert.deepEqual(reply, ["", false]);
-  assert.ok(client.failure instanceof TypeError, `failure: ${client.failure}`);
+  assert.ok(client.failure instanceof InvalidUtf8Error, `failure: ${client.failure}`);
   await assertEnded(client);
 });
 
@@ -150,7 +155,7 @@ Deno.test("good replies before a bad frame are delivered in order, then the conn
   assert.deepEqual(reply, ["first ✓", true]);
   assert.deepEqual(await client.receiveMessage(), ["second 😀", true]);
   assert.deepEqual(await client.receiveMessage(), ["", false]);
-  assert.ok(client.failure instanceof TypeError, `failure: ${client.failure}`);
+  assert.ok(client.failure instanceof InvalidUtf8Error, `failure: ${client.failure}`);
   await assertEnded(client);
 });
 
@@ -304,7 +309,7 @@ Deno.test("seeded random garbage from a server yields exactly the frames before 
           );
           break;
         case "not UTF-8":
-          assert.ok(failure instanceof TypeError, `${failure} (${context})`);
+          assert.ok(failure instanceof InvalidUtf8Error, `${failure} (${context})`);
           break;
       }
     } finally {

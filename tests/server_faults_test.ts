@@ -233,7 +233,7 @@ Deno.test("frames that are not valid UTF-8 each cost only their own connection",
     await assertDisconnected(
       live.log,
       peer,
-      new RegExp(`^TypeError: Frame of ${bytes.length} bytes is not valid UTF-8$`),
+      new RegExp(`^InvalidUtf8Error: Frame of ${bytes.length} bytes is not valid UTF-8$`),
       what,
     );
     await bystander.exchange(`after ${what}`);
@@ -264,7 +264,10 @@ function modelServer(
           `${end.received} of ${end.expected} bytes received`,
       };
     case "not UTF-8":
-      return { replies, reason: `TypeError: Frame of ${end.length} bytes is not valid UTF-8` };
+      return {
+        replies,
+        reason: `InvalidUtf8Error: Frame of ${end.length} bytes is not valid UTF-8`,
+      };
   }
 }
 
@@ -453,7 +456,7 @@ Deno.test("replies to the good frames before an invalid UTF-8 frame of the same 
       assert.deepEqual(decodeFrames(bytes), good.map(expectedReply));
       assert.equal(end, "eof");
     },
-    reason: /^TypeError: Frame of 1 bytes is not valid UTF-8$/,
+    reason: /^InvalidUtf8Error: Frame of 1 bytes is not valid UTF-8$/,
   });
 });
 
@@ -519,7 +522,11 @@ Deno.test("a large reply owed before a bad frame is delivered in full even when 
     } finally {
       closeQuietly(conn);
     }
-    await assertDisconnected(live.log, peer, /^TypeError: Frame of 1 bytes is not valid UTF-8$/);
+    await assertDisconnected(
+      live.log,
+      peer,
+      /^InvalidUtf8Error: Frame of 1 bytes is not valid UTF-8$/,
+    );
     const [received, end] = outcome;
     assert.equal(
       received,

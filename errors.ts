@@ -1,0 +1,144 @@
+// Copyright 2026 the buffered-framing authors. MIT license.
+/**
+ * The errors of the framing layer: what a peer can do wrong to a stream of
+ * frames. Each is a class a caller is meant to catch, with the facts as
+ * readonly fields.
+ *
+ * @example Telling the faults apart
+ * ```ts
+ * import { FrameTooLargeError, IncompleteFrameError, InvalidUtf8Error } from "./errors.ts";
+ *
+ * function describe(error: unknown): string {
+ *   if (error instanceof FrameTooLargeError) return `declared ${error.length} bytes`;
+ *   if (error instanceof IncompleteFrameError) return `cut ${error.missing} bytes short`;
+ *   if (error instanceof InvalidUtf8Error) return "not text";
+ *   return "a socket error";
+ * }
+ * describe(new InvalidUtf8Error(3));
+ * ```
+ *
+ * @module
+ */
+
+/**
+ * A frame declared a payload longer than the accepted limit. Thrown before
+ * any memory is allocated for that payload.
+ *
+ * @example Catching an oversized frame
+ * ```ts
+ * import { encodeFrame, FrameTooLargeError } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(
+ *   () => encodeFrame("too long", { maxFrameSize: 4 }),
+ *   (error) => error instanceof FrameTooLargeError && error.length === 8,
+ * );
+ * ```
+ */
+export class FrameTooLargeError extends Error {
+  /** The payload length the frame declared, in bytes. */
+  readonly length: number;
+  /** The limit it exceeds, in bytes. */
+  readonly maxFrameSize: number;
+
+  /**
+   * Constructs the error from the declared length and the limit.
+   *
+   * @param length The payload length declared, in bytes.
+   * @param maxFrameSize The limit, in bytes.
+   */
+  constructor(length: number, maxFrameSize: number) {
+    super(`Frame of ${length} bytes exceeds the limit: ${maxFrameSize}`);
+    this.name = "FrameTooLargeError";
+    this.length = length;
+    this.maxFrameSize = maxFrameSize;
+  }
+}
+
+/**
+ * The stream ended inside a frame: in its header or in its payload.
+ *
+ * @example What a reader reports for a cut-short payload
+ * ```ts
+ * import { FrameReader, IncompleteFrameError } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = new Uint8Array([0, 0, 0, 5, 104, 105]); // declares 5, sends 2
+ * let sent = false;
+ * const reader = new FrameReader({
+ *   read(p: Uint8Array) {
+ *     if (sent) return Promise.resolve(null);
+ *     sent = true;
+ *     p.set(bytes);
+ *     return Promise.resolve(bytes.length);
+ *   },
+ * });
+ * await assert.rejects(
+ *   reader.read(),
+ *   (error) => error instanceof IncompleteFrameError && error.missing === 3,
+ * );
+ * ```
+ */
+export class IncompleteFrameError extends Error {
+  /** Where the stream ended: in the 4-byte header or in the payload. */
+  readonly part: "header" | "payload";
+  /** Bytes that part needed. */
+  readonly expected: number;
+  /** Bytes of that part that arrived. */
+  readonly received: number;
+
+  /**
+   * Constructs the error from what was expected and what arrived.
+   *
+   * @param part Where the stream ended.
+   * @param expected Bytes that part needed.
+   * @param received Bytes of that part that arrived.
+   */
+  constructor(part: "header" | "payload", expected: number, received: number) {
+    super(
+      `Stream ended inside a frame ${part}: ${received} of ${expected} bytes received`,
+    );
+    this.name = "IncompleteFrameError";
+    this.part = part;
+    this.expected = expected;
+    this.received = received;
+  }
+
+  /** Bytes that were missing when the stream ended. */
+  get missing(): number {
+    return this.expected - this.received;
+  }
+}
+
+/**
+ * A payload that had to be text was not well-formed UTF-8. The client
+ * reports it as its `failure` when a reply is not text, and the server ends
+ * the connection of a client that sends such a request: one class on both
+ * sides. A `TypeError`, as `TextDecoder` with `fatal: true` throws.
+ *
+ * @example A reply that is not text
+ * ```ts
+ * import { InvalidUtf8Error } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new InvalidUtf8Error(2);
+ * assert.ok(error instanceof TypeError);
+ * assert.equal(error.message, "Frame of 2 bytes is not valid UTF-8");
+ * ```
+ */
+export class InvalidUtf8Error extends TypeError {
+  /** Size of the payload that was refused, in bytes. */
+  readonly byteLength: number;
+
+  /**
+   * Constructs the error from the payload's size.
+   *
+   * @param byteLength Size of the payload, in bytes.
+   * @param options The underlying error, when there is one, as `cause`.
+   */
+  constructor(byteLength: number, options?: ErrorOptions) {
+    super(`Frame of ${byteLength} bytes is not valid UTF-8`, options);
+    this.name = "InvalidUtf8Error";
+    this.byteLength = byteLength;
+  }
+}
