@@ -160,6 +160,8 @@ export class BufferedClient implements AsyncDisposable, Disposable {
   #writer: FrameWriter;
   #receiveTimeout: number;
   #open = true;
+  /** The caller called `shutdown()`: only then does a send throw. */
+  #shutDownByCaller = false;
   #failure: Error | undefined;
   /** Receives run one at a time, in call order. */
   #lastReceive: Promise<unknown> = Promise.resolve();
@@ -266,11 +268,17 @@ export class BufferedClient implements AsyncDisposable, Disposable {
 
   /**
    * Sends `message` as one frame. A server that has gone away is not an
-   * error here: it shows on the next {@linkcode BufferedClient.receiveMessage}.
+   * error here: it shows on the next {@linkcode BufferedClient.receiveMessage}
+   * as `ok === false`. Only misuse throws, so a loop of "send, receive, send
+   * again" never sees an exception from the network.
    *
    * @param message The message.
-   * @returns A promise that resolves once the frame is handed to the socket.
-   * @throws {Deno.errors.BadResource} When the client has been shut down.
+   * @returns A promise that resolves once the frame is handed to the socket,
+   * or at once when the connection has already ended (reset, end of stream, a
+   * bad reply, a receive timeout, an abort): the message is then dropped and
+   * receives return `ok === false`.
+   * @throws {Deno.errors.BadResource} When the caller has shut the client down
+   * with {@linkcode BufferedClient.shutdown} (or `using`).
    * @throws {FrameTooLargeError} When the message's UTF-8 size exceeds `maxFrameSize`.
    * @throws {TypeError} When `message` is not a string.
    *
@@ -294,13 +302,9 @@ export class BufferedClient implements AsyncDisposable, Disposable {
         new TypeError(`Cannot send a message of type ${typeof message}: expected a string`),
       );
     }
-    if (!this.#open) {
+    if (this.#shutDownByCaller) {
       return Promise.reject(
-        new Deno.errors.BadResource(
-          this.#failure === undefined
-            ? "Cannot send a message: the client has been shut down"
-            : "Cannot send a message: the connection has ended",
-        ),
+        new Deno.errors.BadResource("Cannot send a message: the client has been shut down"),
       );
     }
     // Checked now, as held text is encoded later.
@@ -310,6 +314,9 @@ export class BufferedClient implements AsyncDisposable, Disposable {
         return Promise.reject(new FrameTooLargeError(bytes, this.#maxFrameSize));
       }
     }
+    // The connection ended for a reason of the server's or the network's: not
+    // the caller's misuse, so not an exception. The next receive reports it.
+    if (!this.#open) return Promise.resolve();
     // While replies that already arrived are being handed out, a pipelining
     // caller answers each with a send: hold those back and write them in
     // batches of HOLD_FRAMES, the rest once the buffered replies run out (or
@@ -390,6 +397,12 @@ export class BufferedClient implements AsyncDisposable, Disposable {
    * ```
    */
   shutdown(): void {
+    this.#shutDownByCaller = true;
+    this.#close();
+  }
+
+  /** Closes the connection, whoever ends it: the caller, a failure, a timeout, an abort. */
+  #close(): void {
     if (!this.#open) return;
     this.#open = false;
     clearTimeout(this.#fallback);
@@ -481,13 +494,13 @@ export class BufferedClient implements AsyncDisposable, Disposable {
           this.#failure ??= new Deno.errors.TimedOut(
             `No reply within the receive timeout: ${this.#receiveTimeout} ms`,
           );
-          this.shutdown();
+          this.#close();
         }, this.#receiveTimeout);
       }
       // A read cannot be cancelled, only its socket closed: an abort ends the connection.
       const abort = (): void => {
         this.#failure ??= signal?.reason instanceof Error ? signal.reason : new Error("Aborted");
-        this.shutdown();
+        this.#close();
       };
       signal?.addEventListener("abort", abort, { once: true });
       try {
@@ -511,7 +524,7 @@ export class BufferedClient implements AsyncDisposable, Disposable {
     if (this.#open && error !== undefined) {
       this.#failure ??= error instanceof Error ? error : new Error(String(error));
     }
-    this.shutdown();
+    this.#close();
     return ["", false];
   }
 }

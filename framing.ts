@@ -263,12 +263,25 @@ export function encodeFrame(payload: string | Uint8Array, options?: FrameLimitOp
 }
 
 /**
+ * The error for a sink whose `write` took no bytes of a non-empty array: it
+ * would take none the next time either, so writing on would loop for ever.
+ */
+function writeZeroError(written: number, total: number): Deno.errors.WriteZero {
+  return new Deno.errors.WriteZero(
+    `Sink accepted 0 bytes of a write: ${written} of ${total} bytes written`,
+  );
+}
+
+/**
  * Writes all of `bytes` to `sink`, calling `write` again for whatever a call
  * did not take.
  *
  * @param sink Where to write, such as a `Deno.Conn`.
  * @param bytes The bytes to write.
  * @returns A promise that resolves once every byte is written.
+ * @throws {Deno.errors.WriteZero} When a `write` call takes none of the bytes
+ * it is given, as a sink that can take no more does, instead of retrying for
+ * ever.
  *
  * @example Basic usage
  * ```ts
@@ -290,7 +303,9 @@ export function encodeFrame(payload: string | Uint8Array, options?: FrameLimitOp
 export async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < bytes.byteLength) {
-    offset += await sink.write(offset === 0 ? bytes : bytes.subarray(offset));
+    const n = await sink.write(offset === 0 ? bytes : bytes.subarray(offset));
+    if (n === 0) throw writeZeroError(offset, bytes.byteLength);
+    offset += n;
   }
 }
 
@@ -304,6 +319,8 @@ export async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void>
  * @param options The limit on the payload's size.
  * @returns A promise that resolves once the whole frame is written.
  * @throws {FrameTooLargeError} When the payload exceeds `maxFrameSize`.
+ * @throws {Deno.errors.WriteZero} When a `write` call takes none of the bytes
+ * it is given, as for {@linkcode writeAll}.
  *
  * @example Basic usage
  * ```ts
@@ -402,6 +419,7 @@ export class FrameWriter {
   #segmentBytes = 0;
   #spare: Uint8Array | null = null;
   #draining: Promise<void> | null = null;
+  #bytesWritten = 0;
 
   /**
    * Constructs a writer over `sink`.
@@ -418,6 +436,31 @@ export class FrameWriter {
   /** Bytes queued and not yet handed to the sink. */
   get pendingBytes(): number {
     return this.#segmentBytes + this.#batchLength - this.#sealed;
+  }
+
+  /**
+   * Total bytes the sink has accepted so far, headers included: the sum of
+   * what every `write` call on the sink resolved to. It grows as each call
+   * resolves, partial writes included, so while a flush is in flight it
+   * shows how far the sink has got; bytes of a failed flush that the sink
+   * took before failing are counted too. A server watches it to time write
+   * progress and to count bytes sent.
+   *
+   * @example A sink that takes 4 bytes a call
+   * ```ts
+   * import { FrameWriter } from "./framing.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const sink = { write: (p: Uint8Array) => Promise.resolve(Math.min(4, p.byteLength)) };
+   * const writer = new FrameWriter(sink);
+   * await writer.write("hello"); // a 4-byte header and 5 payload bytes, in 3 calls
+   * assert.equal(writer.bytesWritten, 9);
+   * await writer.write("");
+   * assert.equal(writer.bytesWritten, 13);
+   * ```
+   */
+  get bytesWritten(): number {
+    return this.#bytesWritten;
   }
 
   /**
@@ -512,6 +555,9 @@ export class FrameWriter {
    *
    * @returns A promise that resolves once nothing is left queued, or rejects
    * with the sink's error (the queued frames are then dropped).
+   * @throws {Deno.errors.WriteZero} When a `write` call takes none of the
+   * bytes it is given, instead of retrying for ever; the queued frames are
+   * dropped.
    */
   flush(): Promise<void> {
     if (this.#draining === null) {
@@ -529,6 +575,8 @@ export class FrameWriter {
    * @param payload The message, as text or bytes.
    * @returns A promise that resolves once the frame is written.
    * @throws {FrameTooLargeError} When the payload exceeds `maxFrameSize`.
+   * @throws {Deno.errors.WriteZero} When a `write` call takes none of the
+   * bytes it is given, as for {@linkcode FrameWriter.flush}.
    */
   write(payload: string | Uint8Array): Promise<void> {
     this.enqueue(payload);
@@ -580,6 +628,7 @@ export class FrameWriter {
   }
 
   async #drain(): Promise<void> {
+    const sink = this.#sink;
     try {
       while (this.pendingBytes > 0) {
         this.#seal();
@@ -591,9 +640,15 @@ export class FrameWriter {
         this.#batchLength = this.#sealed = this.#segmentBytes = 0;
         this.#segments = [];
         for (const segment of segments) {
-          // One write usually takes it all: only a short write pays for the loop.
-          const written = await this.#sink.write(segment);
-          if (written < segment.byteLength) await writeAll(this.#sink, segment.subarray(written));
+          // One write usually takes it all: only a short write goes round again.
+          const length = segment.byteLength;
+          let offset = 0;
+          while (offset < length) {
+            const n = await sink.write(offset === 0 ? segment : segment.subarray(offset));
+            this.#bytesWritten += n;
+            if (n === 0) throw writeZeroError(offset, length);
+            offset += n;
+          }
         }
       }
     } catch (error) {
@@ -617,6 +672,42 @@ export class FrameWriter {
  * lost, never mixed in. A frame longer than the buffer is read straight into
  * its own array, which is allocated only after its length has been checked
  * against `maxFrameSize`.
+ *
+ * A reader that has thrown stays failed: after its first error (a
+ * {@linkcode FrameTooLargeError}, an {@linkcode IncompleteFrameError}, or
+ * an error from the source such as a reset), every later
+ * {@linkcode FrameReader.read}, {@linkcode FrameReader.readView},
+ * {@linkcode FrameReader.readBuffered} and
+ * {@linkcode FrameReader.readEachBuffered} throws that same error object
+ * again, without calling the source, and
+ * {@linkcode FrameReader.hasBufferedFrame} is `false`. Once a frame is
+ * refused or cut, the bytes after it cannot be trusted to start a frame, so
+ * the reader never parses them. (tokio's `FramedRead` likewise stops
+ * decoding after an error, since tokio-rs/tokio#3976, though it then ends
+ * the stream where this reader repeats the error.)
+ *
+ * @example A refused frame fails the reader for good
+ * ```ts
+ * import { FrameReader, FrameTooLargeError } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // Declares 17 bytes, over the limit; the 4 bytes after it would parse as an empty frame.
+ * const bytes = new Uint8Array([0, 0, 0, 17, 0, 0, 0, 0]);
+ * let sent = false;
+ * const source = {
+ *   read(p: Uint8Array): Promise<number | null> {
+ *     if (sent) return Promise.resolve(null);
+ *     sent = true;
+ *     p.set(bytes);
+ *     return Promise.resolve(bytes.byteLength);
+ *   },
+ * };
+ * const reader = new FrameReader(source, { maxFrameSize: 16 });
+ * const failure = await reader.read().catch((error) => error);
+ * assert.ok(failure instanceof FrameTooLargeError);
+ * await assert.rejects(reader.read(), (error) => error === failure);
+ * assert.equal(reader.hasBufferedFrame, false);
+ * ```
  *
  * @example Read every frame of a connection
  * ```ts
@@ -654,6 +745,11 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
   #inFrame = false;
   /** The array {@linkcode FrameReader.readView} reads long frames into, kept between long frames. */
   #long: Uint8Array | undefined;
+  /**
+   * The first error thrown, boxed since a source may reject with anything:
+   * every later read throws it again.
+   */
+  #failure: { error: unknown } | null = null;
 
   /**
    * Constructs a reader over `source`.
@@ -702,8 +798,9 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    * uses this to batch the replies of one read into one write.
    */
   get hasBufferedFrame(): boolean {
-    // Mid-frame, the buffer starts inside a payload, not at a header.
-    if (this.#inFrame) return false;
+    // Mid-frame, the buffer starts inside a payload, not at a header; after
+    // a failure, nothing more is returned.
+    if (this.#inFrame || this.#failure !== null) return false;
     const available = this.#end - this.#start;
     return available >= HEADER_SIZE &&
       available - HEADER_SIZE >= this.#view.getUint32(this.#start);
@@ -716,6 +813,9 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    * frames.
    * @throws {FrameTooLargeError} When the frame declares more than `maxFrameSize`.
    * @throws {IncompleteFrameError} When the stream ends inside a frame.
+   * @throws {unknown} The source's error, as it rejected with it (except
+   * `Deno.errors.UnexpectedEof`, which counts as the end of the stream).
+   * After any error, every later call throws that same error again.
    */
   async read(): Promise<Uint8Array | null> {
     const payload = this.readBuffered() ?? await this.#readFromSource(false);
@@ -734,9 +834,17 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    * frames.
    * @throws {FrameTooLargeError} When the frame declares more than `maxFrameSize`.
    * @throws {IncompleteFrameError} When the stream ends inside a frame.
+   * @throws {unknown} The source's error, as for {@linkcode FrameReader.read}.
+   * After any error, every later call throws that same error again.
    */
   readView(): Promise<Uint8Array | null> {
-    const payload = this.readBuffered();
+    let payload: Uint8Array | undefined;
+    try {
+      payload = this.readBuffered();
+    } catch (error) {
+      // Rejected, not thrown: a caller of a promise-returning method catches one way.
+      return Promise.reject(error);
+    }
     return payload === undefined ? this.#readFromSource(true) : Promise.resolve(payload);
   }
 
@@ -749,15 +857,17 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    *
    * @returns The payload, or `undefined` when the next frame is not all here.
    * @throws {FrameTooLargeError} When the frame declares more than `maxFrameSize`.
+   * @throws {unknown} The reader's earlier error, if it has failed: every call
+   * after any error throws that same error again.
    */
   readBuffered(): Uint8Array | undefined {
+    if (this.#failure !== null) throw this.#failure.error;
     const start = this.#start;
     const available = this.#end - start;
     if (available < HEADER_SIZE) return undefined;
     const length = this.#view.getUint32(start);
     if (length > this.#maxFrameSize) {
-      this.#start += HEADER_SIZE;
-      throw new FrameTooLargeError(length, this.#maxFrameSize);
+      throw this.#fail(new FrameTooLargeError(length, this.#maxFrameSize));
     }
     if (available - HEADER_SIZE < length) return undefined;
     this.#start = start + HEADER_SIZE + length;
@@ -776,6 +886,9 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    * @param visit Called with the receive buffer and the payload's `[start, end)`.
    * @throws {FrameTooLargeError} When a buffered header declares more than
    * `maxFrameSize`; the frames before it have been visited.
+   * @throws {unknown} The reader's earlier error, if it has failed: every call
+   * after any error throws that same error again, visiting nothing. An error
+   * thrown by `visit` is passed on and does not fail the reader.
    *
    * @example Sum the payload sizes of every frame that one read brought
    * ```ts
@@ -800,6 +913,7 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    * ```
    */
   readEachBuffered(visit: (buffer: Uint8Array, start: number, end: number) => void): void {
+    if (this.#failure !== null) throw this.#failure.error;
     const buffer = this.#buffer;
     const view = this.#view;
     const end = this.#end;
@@ -807,10 +921,7 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
     let start = this.#start;
     while (end - start >= HEADER_SIZE) {
       const length = view.getUint32(start);
-      if (length > maxFrameSize) {
-        this.#start = start + HEADER_SIZE;
-        throw new FrameTooLargeError(length, maxFrameSize);
-      }
+      if (length > maxFrameSize) throw this.#fail(new FrameTooLargeError(length, maxFrameSize));
       const payloadEnd = start + HEADER_SIZE + length;
       if (payloadEnd > end) break;
       this.#start = payloadEnd;
@@ -820,49 +931,66 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
     }
   }
 
-  /** Reads the next frame when at least part of it still has to come from the source. */
-  async #readFromSource(reuseLong: boolean): Promise<Uint8Array | null> {
-    // The common case, a frame that fits in the buffer, reads straight into
-    // the buffer and parses there: one await a read, no intermediate copies.
-    const buffer = this.#buffer;
-    const bufferSize = this.#bufferSize;
-    while (bufferSize >= HEADER_SIZE) {
-      const available = this.#end - this.#start;
-      let needed = HEADER_SIZE;
-      if (available >= HEADER_SIZE) {
-        const length = this.#view.getUint32(this.#start);
-        if (length > this.#maxFrameSize) {
-          this.#start += HEADER_SIZE;
-          throw new FrameTooLargeError(length, this.#maxFrameSize);
-        }
-        needed += length;
-        if (needed > bufferSize) break;
-      }
-      if (available === 0) {
-        this.#start = this.#end = 0;
-      } else if (this.#start + needed > bufferSize) {
-        buffer.copyWithin(0, this.#start, this.#end);
-        this.#end = available;
-        this.#start = 0;
-      }
-      let n: number | null;
-      try {
-        // Not `.catch()`: that would cost a second promise on every read.
-        n = await this.#source.read(buffer.subarray(this.#end));
-      } catch (error) {
-        n = endOfStreamOnUnexpectedEof(error);
-      }
-      if (n === null) {
-        if (available === 0) return null;
-        throw available < HEADER_SIZE
-          ? new IncompleteFrameError("header", HEADER_SIZE, available)
-          : new IncompleteFrameError("payload", needed - HEADER_SIZE, available - HEADER_SIZE);
-      }
-      this.#end += n;
-      const payload = this.readBuffered();
-      if (payload !== undefined) return payload;
+  /**
+   * Records `error` as the reader's failure, unless it has one already, and
+   * returns the failure to throw.
+   */
+  #fail(error: unknown): unknown {
+    if (this.#failure === null) {
+      this.#failure = { error };
+      this.#long = undefined;
     }
-    return await this.#readLongFrame(reuseLong);
+    return this.#failure.error;
+  }
+
+  /**
+   * Reads the next frame when at least part of it still has to come from the
+   * source. Whatever it throws fails the reader: one `try` around the whole
+   * body costs nothing per read, where a wrapper would cost a promise.
+   */
+  async #readFromSource(reuseLong: boolean): Promise<Uint8Array | null> {
+    try {
+      // The common case, a frame that fits in the buffer, reads straight into
+      // the buffer and parses there: one await a read, no intermediate copies.
+      const buffer = this.#buffer;
+      const bufferSize = this.#bufferSize;
+      while (bufferSize >= HEADER_SIZE) {
+        const available = this.#end - this.#start;
+        let needed = HEADER_SIZE;
+        if (available >= HEADER_SIZE) {
+          const length = this.#view.getUint32(this.#start);
+          if (length > this.#maxFrameSize) throw new FrameTooLargeError(length, this.#maxFrameSize);
+          needed += length;
+          if (needed > bufferSize) break;
+        }
+        if (available === 0) {
+          this.#start = this.#end = 0;
+        } else if (this.#start + needed > bufferSize) {
+          buffer.copyWithin(0, this.#start, this.#end);
+          this.#end = available;
+          this.#start = 0;
+        }
+        let n: number | null;
+        try {
+          // Not `.catch()`: that would cost a second promise on every read.
+          n = await this.#source.read(buffer.subarray(this.#end));
+        } catch (error) {
+          n = endOfStreamOnUnexpectedEof(error);
+        }
+        if (n === null) {
+          if (available === 0) return null;
+          throw available < HEADER_SIZE
+            ? new IncompleteFrameError("header", HEADER_SIZE, available)
+            : new IncompleteFrameError("payload", needed - HEADER_SIZE, available - HEADER_SIZE);
+        }
+        this.#end += n;
+        const payload = this.readBuffered();
+        if (payload !== undefined) return payload;
+      }
+      return await this.#readLongFrame(reuseLong);
+    } catch (error) {
+      throw this.#fail(error);
+    }
   }
 
   /** Reads a frame longer than the buffer, or any frame when the buffer cannot hold a header. */

@@ -142,11 +142,31 @@ export interface BufferedServerOptions extends TransportOptions {
   writeTimeout?: number;
   /**
    * On stop, milliseconds to finish sending replies already owed before the
-   * remaining connections are closed regardless.
+   * remaining connections are closed regardless. It also bounds the
+   * lingering close of every connection during the stop.
    *
    * @default {5000}
    */
   shutdownTimeout?: number;
+  /**
+   * Lingering close: after the server hangs up (shuts its write side so the
+   * peer reads every reply, then end of stream), milliseconds the peer may
+   * go without sending anything or closing before the connection is closed
+   * anyway. Until then the server reads and discards what the peer still
+   * sends, since closing a socket with unread input resets the connection and
+   * destroys replies still in flight. nginx's `lingering_timeout`, with the
+   * same default. `0` closes at once.
+   *
+   * @default {5000}
+   */
+  lingerTimeout?: number;
+  /**
+   * Longest a lingering close lasts in all, in milliseconds, however much
+   * the peer keeps sending: nginx's `lingering_time`, with the same default.
+   *
+   * @default {30000}
+   */
+  lingerTime?: number;
   /**
    * Receives one line per event: a connection opened, closed (with the
    * reason), an accept error. Defaults to standard error.
@@ -157,34 +177,47 @@ export interface BufferedServerOptions extends TransportOptions {
 interface Connection {
   readonly conn: AnyConn;
   readonly reader: FrameReader;
+  readonly writer: FrameWriter;
   readonly peer: string;
-  /** What the connection is doing now, and since when (`performance.now()`). */
-  state: "waiting" | "writing" | "working";
+  /**
+   * What the connection is doing now, and since when (`performance.now()`):
+   * for "writing", since the socket last accepted reply bytes.
+   */
+  state: "waiting" | "writing" | "working" | "lingering";
   since: number;
+  /** `writer.bytesWritten` when the sweep last looked: a change is progress. */
+  writtenAtSweep: number;
   /** When the sweep first saw part of a frame, while the peer holds one open. */
   frameSeenAt: number | undefined;
   /** Why the server ended the connection, for the log line. */
   closeReason: string | undefined;
   /** Our write side is shut: the peer has every reply and an end of stream. */
   hungUp: boolean;
-  /** Closes a hung-up connection once its peer is quiet, or at `lingerUntil`. */
+  /** Closes a hung-up connection once its peer is silent, or at `lingerUntil`. */
   lingerTimer: ReturnType<typeof setTimeout> | undefined;
   lingerUntil: number;
+  /** When the peer last sent bytes while the connection lingered (or when it began). */
+  heardAt: number;
+  /** The server has closed the socket. */
+  closed: boolean;
+  /**
+   * Why the replies written may not all have reached the peer (a reset, a
+   * close with input unread), for the log line; `undefined` while delivery
+   * is intact.
+   */
+  cut: string | undefined;
 }
 
 /** Time between two looks for timed-out connections, at most. */
 const SWEEP_INTERVAL_MAX = 1000;
-/**
- * After the server hangs up, it reads (and discards) what the peer still
- * sends until the peer has been quiet for `LINGER_QUIET` ms, for at most
- * `LINGER_TIMEOUT` ms and `LINGER_MAX_BYTES`, and only then closes: closing
- * with unread bytes in the kernel would reset the connection and drop replies
- * still in flight (the reason for nginx's lingering close). Once the receive
- * queue is empty, a close lets the kernel finish sending in the background.
- */
-const LINGER_QUIET = 50;
-const LINGER_TIMEOUT = 2000;
-const LINGER_MAX_BYTES = 1024 * 1024;
+/** Default of {@linkcode BufferedServerOptions.lingerTimeout}: nginx's `lingering_timeout`. */
+const DEFAULT_LINGER_TIMEOUT = 5_000;
+/** Default of {@linkcode BufferedServerOptions.lingerTime}: nginx's `lingering_time`. */
+const DEFAULT_LINGER_TIME = 30_000;
+/** First pause of the accept loop after a failed accept; it doubles up to the next. */
+const ACCEPT_BACKOFF_MIN = 10;
+/** Longest pause between accept attempts while they fail (Node and hyper back off to 1 s). */
+const ACCEPT_BACKOFF_MAX = 1000;
 /** Where lingering reads go; shared, as nobody looks at what lands in it. */
 const DISCARD = new Uint8Array(16 * 1024);
 
@@ -232,6 +265,8 @@ export class BufferedServer implements AsyncDisposable {
   #frameTimeout: number;
   #writeTimeout: number;
   #shutdownTimeout: number;
+  #lingerTimeout: number;
+  #lingerTime: number;
   #log: (line: string) => void;
 
   #keepRunning = true;
@@ -242,7 +277,6 @@ export class BufferedServer implements AsyncDisposable {
   #wakeAcceptLoop: (() => void) | undefined;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #shutdownTimer: ReturnType<typeof setTimeout> | undefined;
-  #hangUpTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Binds `hostname:port` and prepares to serve.
@@ -286,6 +320,12 @@ export class BufferedServer implements AsyncDisposable {
     this.#frameTimeout = durationOption("frameTimeout", options.frameTimeout, 30_000);
     this.#writeTimeout = durationOption("writeTimeout", options.writeTimeout, 30_000);
     this.#shutdownTimeout = durationOption("shutdownTimeout", options.shutdownTimeout, 5_000);
+    this.#lingerTimeout = durationOption(
+      "lingerTimeout",
+      options.lingerTimeout,
+      DEFAULT_LINGER_TIMEOUT,
+    );
+    this.#lingerTime = durationOption("lingerTime", options.lingerTime, DEFAULT_LINGER_TIME);
     this.#log = options.log ?? ((line) => console.error(line));
     this.#listener = listen(where, options.tls, options.reusePort ?? false);
   }
@@ -378,25 +418,26 @@ export class BufferedServer implements AsyncDisposable {
     this.#wakeAcceptLoop?.();
     // A connection waiting on its client has no whole request left unanswered
     // (the serve loop parses every buffered frame before it waits), so it is
-    // hung up; the others finish the replies they owe, then hang up
-    // themselves. Not at once: a read that has completed may still have its
-    // continuation queued (stop can be called from any callback of the same
-    // turn), and hanging up then would drop the requests it brought. By the
-    // next macrotask every completed read has been taken in.
-    if (this.#connections.size > 0) {
-      this.#hangUpTimer = setTimeout(() => {
-        for (const connection of this.#connections.values()) {
-          if (connection.state === "waiting") this.#hangUp(connection, "server stopping");
-        }
-      }, 0);
+    // hung up now; the others finish the replies they owe, then hang up
+    // themselves. A read whose completion the serve loop takes in after this
+    // point brought requests that arrived after the stop: they are not
+    // answered (the assignment's shutdown scenario expects `["", false]`).
+    for (const connection of this.#connections.values()) {
+      if (connection.state === "waiting") this.#hangUp(connection, "server stopping");
     }
     if (this.#connections.size > 0 && this.#shutdownTimeout > 0) {
       this.#shutdownTimer = setTimeout(() => {
+        const why = `server stopping: shutdownTimeout of ${this.#shutdownTimeout} ms reached`;
         for (const connection of this.#connections.values()) {
-          this.#close(
-            connection,
-            `server stopping: replies unsent after ${this.#shutdownTimeout} ms`,
-          );
+          if (connection.hungUp) {
+            this.#endLinger(connection, why);
+          } else {
+            connection.cut ??= why;
+            this.#close(
+              connection,
+              `server stopping: replies unsent after ${this.#shutdownTimeout} ms`,
+            );
+          }
         }
       }, this.#shutdownTimeout);
     }
@@ -420,11 +461,17 @@ export class BufferedServer implements AsyncDisposable {
   }
 
   async #acceptLoop(): Promise<void> {
+    // Failed accepts in a row: out of file descriptors, most often. Retrying
+    // at once would spin a core and flood the log, so the loop backs off
+    // (10 ms doubling to 1 s, as Node and hyper do), logs once per episode,
+    // and retries at once when a connection closes and frees a descriptor.
+    let failures = 0;
+    let backoff = 0;
+    let failingSince = 0;
     try {
       while (this.#keepRunning) {
         if (this.#connections.size >= this.#maxConnections) {
-          await new Promise<void>((resolve) => this.#wakeAcceptLoop = resolve);
-          this.#wakeAcceptLoop = undefined;
+          await this.#pauseAcceptLoop(undefined);
           continue;
         }
         let conn: AnyConn;
@@ -432,9 +479,19 @@ export class BufferedServer implements AsyncDisposable {
           conn = await this.#listener.accept();
         } catch (error) {
           if (!this.#keepRunning || error instanceof Deno.errors.BadResource) break;
-          // Out of file descriptors, or a connection reset before it was accepted.
-          this.#log(`accept failed: ${errorMessage(error)}`);
+          if (failures++ === 0) {
+            failingSince = performance.now();
+            this.#log(`accept failed: ${errorMessage(error)}; retrying with backoff`);
+          }
+          backoff = Math.min(ACCEPT_BACKOFF_MAX, Math.max(ACCEPT_BACKOFF_MIN, backoff * 2));
+          await this.#pauseAcceptLoop(backoff);
           continue;
+        }
+        if (failures > 0) {
+          const lasted = Math.round(performance.now() - failingSince);
+          const times = failures === 1 ? "1 time" : `${failures} times`;
+          this.#log(`accept recovered: it had failed ${times} over ${lasted} ms`);
+          failures = backoff = 0;
         }
         if (!this.#keepRunning) {
           conn.close();
@@ -446,8 +503,21 @@ export class BufferedServer implements AsyncDisposable {
       this.#closeListener();
       while (this.#connectionTasks.size > 0) await Promise.all(this.#connectionTasks);
       clearTimeout(this.#shutdownTimer);
-      clearTimeout(this.#hangUpTimer);
     }
+  }
+
+  /**
+   * Waits until a connection closes or the server stops, or `ms` have passed
+   * when given.
+   */
+  async #pauseAcceptLoop(ms: number | undefined): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve) => {
+      this.#wakeAcceptLoop = resolve;
+      if (ms !== undefined) timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+    this.#wakeAcceptLoop = undefined;
   }
 
   #track(conn: AnyConn): void {
@@ -457,17 +527,22 @@ export class BufferedServer implements AsyncDisposable {
         bufferSize: this.#bufferSize,
         maxFrameSize: this.#maxFrameSize,
       }),
+      writer: new FrameWriter(conn),
       // A Unix socket's clients have no address of their own: number them.
       peer: "hostname" in conn.remoteAddr
         ? formatAddr(conn.remoteAddr)
         : `${formatAddr(this.#listener.addr)} client ${++this.#accepted}`,
       state: "working",
       since: performance.now(),
+      writtenAtSweep: 0,
       frameSeenAt: undefined,
       closeReason: undefined,
       hungUp: false,
       lingerTimer: undefined,
       lingerUntil: 0,
+      heardAt: 0,
+      closed: false,
+      cut: undefined,
     };
     this.#connections.set(conn, connection);
     this.#startSweeping();
@@ -481,29 +556,28 @@ export class BufferedServer implements AsyncDisposable {
   }
 
   async #serve(connection: Connection): Promise<void> {
-    const { conn, reader, peer } = connection;
-    const writer = new FrameWriter(conn);
+    const { conn, reader, writer, peer } = connection;
     this.#log(`${peer} connected`);
     let reason = "closed by client";
     let linger = true;
+    /** Replies queued, and of those, replies the socket has accepted whole. */
+    let queued = 0;
     let answered = 0;
     // One closure per connection, so the reader's call to it stays monomorphic.
     const answer = (buffer: Uint8Array, start: number, end: number): void => {
       const replyStart = offsetAfterCodePointsIn(buffer, start, end, SKIPPED_CHARACTERS);
-      if (replyStart < 0) {
-        throw new InvalidUtf8Error(end - start);
-      }
+      if (replyStart < 0) throw new InvalidUtf8Error(end - start);
       // A long reply is written straight from the receive array: it is not
       // reused before the flush that follows, which comes before the next read.
       writer.enqueueRange(buffer, replyStart, end, true);
-      answered++;
+      queued++;
     };
     try {
       setNoDelay(conn);
       while (true) {
         // No whole frame is left buffered here: each read's frames are all
         // answered before the next.
-        if (connection.hungUp || (!this.#keepRunning && !reader.hasBufferedFrame)) {
+        if (connection.hungUp || !this.#keepRunning) {
           reason = "server stopping";
           break;
         }
@@ -516,13 +590,18 @@ export class BufferedServer implements AsyncDisposable {
           linger = false;
           break;
         }
-        // Hung up while this frame arrived: the write side is shut.
-        if (connection.hungUp) break;
+        // Hung up while this frame arrived, or it arrived after the stop:
+        // either way it is not answered.
+        if (connection.hungUp || !this.#keepRunning) {
+          reason = "server stopping";
+          break;
+        }
         answer(payload, 0, payload.byteLength);
         // The frames that came with it are parsed synchronously, without a
         // view each, so that the replies to one read go out in one write.
         reader.readEachBuffered(answer);
-        await this.#flush(connection, writer);
+        await this.#flush(connection);
+        answered = queued;
         connection.state = "working";
       }
     } catch (error) {
@@ -532,29 +611,45 @@ export class BufferedServer implements AsyncDisposable {
       // socket (reset, end inside a frame) has nobody left to answer.
       linger = error instanceof FrameTooLargeError || error instanceof InvalidUtf8Error;
       if (linger && connection.closeReason === undefined && writer.pendingBytes > 0) {
-        await this.#flush(connection, writer).catch(() => {});
+        try {
+          await this.#flush(connection);
+        } catch (error) {
+          reason = errorMessage(error);
+          linger = false;
+        }
       }
+      if (writer.pendingBytes === 0) answered = queued;
     } finally {
       if (linger && connection.closeReason === undefined) this.#hangUp(connection, reason);
-      if (connection.hungUp) await this.#drainUntilClosed(connection);
+      if (connection.hungUp) await this.#linger(connection);
       clearTimeout(connection.lingerTimer);
+      const unsent = queued - answered;
+      // Replies written and then lost to a reset or a close are not "answered".
+      if (unsent > 0) connection.cut ??= `${unsent} ${unsent === 1 ? "reply" : "replies"} unsent`;
       this.#close(connection, reason);
       const frames = answered === 1 ? "1 frame" : `${answered} frames`;
-      this.#log(`${peer} disconnected: ${connection.closeReason ?? reason} (${frames} answered)`);
+      const why = connection.closeReason ?? reason;
+      const delivery = connection.cut === undefined || queued === 0
+        ? `${frames} answered`
+        : connection.cut === why
+        ? `${frames} written, delivery not confirmed`
+        : `${frames} written, delivery not confirmed: ${connection.cut}`;
+      this.#log(`${peer} disconnected: ${why} (${delivery})`);
     }
   }
 
   /** Flushes the replies, timed by the sweep as "writing" until the caller moves on. */
-  #flush(connection: Connection, writer: FrameWriter): Promise<void> {
+  #flush(connection: Connection): Promise<void> {
     connection.state = "writing";
     connection.since = performance.now();
-    return writer.flush();
+    connection.writtenAtSweep = connection.writer.bytesWritten;
+    return connection.writer.flush();
   }
 
   /**
    * Shuts our write side, so the peer receives every reply already written
-   * and then end of stream, and arms the timer that closes the connection
-   * once the peer is quiet (see `LINGER_QUIET`).
+   * and then end of stream; {@linkcode BufferedServer.#linger} then waits for
+   * the peer to close.
    */
   #hangUp(connection: Connection, reason: string): void {
     connection.closeReason ??= reason;
@@ -563,34 +658,63 @@ export class BufferedServer implements AsyncDisposable {
     // Rejects (already shut or closed, a TLS alert) are of no interest: the
     // connection is ending either way.
     connection.conn.closeWrite().catch(() => {});
-    connection.lingerUntil = performance.now() + LINGER_TIMEOUT;
+    connection.lingerUntil = performance.now() + this.#lingerTime;
+    connection.heardAt = -Infinity;
     this.#armLinger(connection);
   }
 
+  /** (Re)starts the linger timer: `lingerTimeout` of silence, within `lingerTime` in all. */
   #armLinger(connection: Connection): void {
     clearTimeout(connection.lingerTimer);
-    const wait = Math.max(0, Math.min(LINGER_QUIET, connection.lingerUntil - performance.now()));
-    connection.lingerTimer = setTimeout(() => this.#close(connection, "linger ended"), wait);
+    const left = connection.lingerUntil - performance.now();
+    const silence = this.#lingerTimeout;
+    const wait = Math.max(0, Math.min(silence, left));
+    connection.lingerTimer = setTimeout(() => {
+      this.#endLinger(
+        connection,
+        wait < silence ? `linger time of ${this.#lingerTime} ms reached` : "linger timeout",
+      );
+    }, wait);
   }
 
-  /** Reads and discards what a hung-up peer still sends, until it closes or the linger ends. */
-  async #drainUntilClosed(connection: Connection): Promise<void> {
+  /**
+   * Lingering close, as nginx does it: reads and discards what a hung-up peer
+   * still sends until it closes. Closing while its bytes sit unread would
+   * reset the connection and destroy replies the peer has not read yet; the
+   * peer's end of stream says it has read them all.
+   */
+  async #linger(connection: Connection): Promise<void> {
+    connection.state = "lingering";
     try {
-      let discarded = 0;
-      while (discarded < LINGER_MAX_BYTES) {
+      while (!connection.closed) {
         const n = await connection.conn.read(DISCARD);
         if (n === null) return;
-        discarded += n;
+        connection.heardAt = performance.now();
         this.#armLinger(connection);
       }
-    } catch {
-      // Reset by the peer, or closed by the linger timer: either way, done.
+    } catch (error) {
+      // Closed by the linger or shutdown timer, which judged the delivery; or reset by the peer.
+      if (!connection.closed) connection.cut ??= `${errorMessage(error)} while lingering`;
     }
+  }
+
+  /**
+   * Ends a linger before the peer closed. A peer that went silent has nothing
+   * unread on our side, so the close sends no reset and the kernel still
+   * delivers what is queued; a peer still sending will be reset by its next
+   * bytes, which may destroy replies it has not read yet.
+   */
+  #endLinger(connection: Connection, why: string): void {
+    if (performance.now() - connection.heardAt < this.#lingerTimeout) {
+      connection.cut ??= `${why} while the peer was still sending`;
+    }
+    this.#close(connection, connection.closeReason ?? why);
   }
 
   /** Closes at once: used when nothing more can reach the peer. */
   #close(connection: Connection, reason: string): void {
     connection.closeReason ??= reason;
+    connection.closed = true;
     try {
       connection.conn.close();
     } catch {
@@ -618,8 +742,16 @@ export class BufferedServer implements AsyncDisposable {
     const now = performance.now();
     for (const connection of this.#connections.values()) {
       if (connection.state === "writing") {
-        if (this.#writeTimeout > 0 && now - connection.since > this.#writeTimeout) {
-          this.#close(connection, `write timeout: replies not read for ${this.#writeTimeout} ms`);
+        // A peer that reads slowly but steadily is making progress: the
+        // timeout counts from the last bytes the socket accepted.
+        const written = connection.writer.bytesWritten;
+        if (written !== connection.writtenAtSweep) {
+          connection.writtenAtSweep = written;
+          connection.since = now;
+        } else if (this.#writeTimeout > 0 && now - connection.since > this.#writeTimeout) {
+          const why = `write timeout: replies not read for ${this.#writeTimeout} ms`;
+          connection.cut ??= why;
+          this.#close(connection, why);
         }
       } else if (connection.state === "waiting") {
         if (connection.reader.isMidFrame) {

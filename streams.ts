@@ -8,7 +8,21 @@
  * The decoder is a {@linkcode FrameReader} underneath, so it has the same
  * limits and reports the same errors. It pulls: it takes bytes from its
  * writable side only as fast as its readable side is read, so a slow
- * consumer slows the producer down instead of filling memory.
+ * consumer slows the producer down instead of filling memory. Once it has
+ * errored, it stays errored with that error: nothing after a refused or cut
+ * frame is decoded.
+ *
+ * Requests and replies over one `Deno.Conn` need care: `pipeTo(conn.writable)`
+ * closes `conn.writable` when the requests run out, and that closes the whole
+ * connection, not just its write side. The replies in flight are lost: the
+ * client's read fails (`Interrupted`) and the server's writes fail
+ * (`BrokenPipe`). Pipe with `{ preventClose: true }`, then shut only the
+ * write side with `await conn.closeWrite()`, so the server sees the end of
+ * the requests and can still answer them; read the replies from
+ * `conn.readable.pipeThrough(new FrameDecoderStream())` meanwhile. When that
+ * readable side reaches the end of the replies, Deno closes the connection
+ * (a later `conn.close()` throws `BadResource`). See
+ * {@linkcode FrameEncoderStream} for the whole pattern.
  *
  * @example Round trip through in-memory streams
  * ```ts
@@ -162,7 +176,10 @@ class ChunkSource implements ByteSource {
  * Errors go both ways, as with a `TransformStream`: cancelling the readable
  * side errors the writable side with the cancel reason, aborting the
  * writable side errors the readable side with the abort reason, and a
- * decoding error errors both.
+ * decoding error errors both. An errored decoder stays errored with that
+ * same error: after a {@linkcode FrameTooLargeError}, the bytes that follow
+ * the refused header are never decoded, and every later read and write
+ * rejects with it.
  *
  * @example Read the frames of a connection
  * ```ts
@@ -174,7 +191,8 @@ class ChunkSource implements ByteSource {
  * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
  * const conn = await accepted;
  *
- * // The client sends two frames, then closes its side of the connection.
+ * // The client sends two frames, then closes its connection: when a pipe ends,
+ * // it closes `client.writable`, which closes the whole connection.
  * const sent = ReadableStream.from(["first", "second"])
  *   .pipeThrough(new FrameEncoderStream())
  *   .pipeTo(client.writable);
@@ -315,6 +333,14 @@ export class FrameDecoderStream implements TransformStream<Uint8Array, Uint8Arra
  * {@linkcode encodeFrame}. A chunk longer than `maxFrameSize` errors the
  * stream with a {@linkcode FrameTooLargeError}.
  *
+ * To send requests and read replies over one `Deno.Conn`, do not let a pipe
+ * close `conn.writable`: closing it closes the whole connection, reading
+ * side included, so the replies never arrive. Pipe into it with
+ * `{ preventClose: true }`, then call `conn.closeWrite()` to shut only the
+ * write side, while reading the replies through a
+ * {@linkcode FrameDecoderStream} (see the example below). Deno closes the
+ * connection itself once `conn.readable` has reached the end of the replies.
+ *
  * @example Basic usage
  * ```ts
  * import { FrameEncoderStream } from "./streams.ts";
@@ -326,6 +352,36 @@ export class FrameDecoderStream implements TransformStream<Uint8Array, Uint8Arra
  *   new Uint8Array([0, 0, 0, 3, 0x68, 0xc3, 0xa9]),
  *   new Uint8Array([0, 0, 0, 1, 7]),
  * ]);
+ * ```
+ *
+ * @example Requests and replies over one connection
+ * ```ts
+ * import { FrameDecoderStream, FrameEncoderStream } from "./streams.ts";
+ * import { FrameReader, FrameWriter } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // An echo server: answers each frame with its payload until the requests end.
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const serving = (async () => {
+ *   using conn = await listener.accept();
+ *   const writer = new FrameWriter(conn);
+ *   for await (const payload of new FrameReader(conn)) await writer.write(payload);
+ * })();
+ *
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * // Read the replies while the requests go out, so neither side waits on the other.
+ * const decoder = new TextDecoder();
+ * const replies = Array.fromAsync(
+ *   conn.readable.pipeThrough(new FrameDecoderStream()),
+ *   (payload) => decoder.decode(payload),
+ * );
+ * await ReadableStream.from(["one", "two", "three"])
+ *   .pipeThrough(new FrameEncoderStream())
+ *   .pipeTo(conn.writable, { preventClose: true }); // keeps the connection open
+ * await conn.closeWrite(); // shuts only the write side: the server sees the end
+ * // The replies end when the server closes; Deno then closes `conn` itself.
+ * assert.deepEqual(await replies, ["one", "two", "three"]);
+ * await serving;
  * ```
  *
  * @example A message over the limit errors the stream

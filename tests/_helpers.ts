@@ -277,9 +277,12 @@ export async function startServerProcess(
   return [server, Number(match[1])];
 }
 
-/** A disconnect line's reason without the `(N frames answered)` that ends it. */
+/**
+ * A disconnect line's reason without the `(N frames answered)`, or `(N
+ * frames written, delivery not confirmed...)`, that ends it.
+ */
 export function reasonOf(disconnect: string): string {
-  return disconnect.replace(/ \(\d+ frames? answered\)$/, "");
+  return disconnect.replace(/ \(\d+ frames? (answered|written, delivery not confirmed.*)\)$/, "");
 }
 
 /** The N of each `PEER disconnected: REASON (N frames answered)` line of a server's log, in order. */

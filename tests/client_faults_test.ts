@@ -109,12 +109,31 @@ async function ask(
   return { client, reply };
 }
 
-/** Asserts the connection is over for good: more receives are ["", false], sends throw. */
+/**
+ * Asserts the connection is over for good, as the contract says: more
+ * receives are ["", false], and a send is not an exception (only the
+ * caller's own shutdown() makes sends throw).
+ */
 async function assertEnded(client: BufferedClient): Promise<void> {
   assert.equal(client.isOpen, false);
   assert.deepEqual(await client.receiveMessage(), ["", false]);
-  await assert.rejects(client.sendMessage("after the end"), Deno.errors.BadResource);
+  await client.sendMessage("after the end");
+  assert.deepEqual(await client.receiveMessage(), ["", false]);
 }
+
+Deno.test("a server that reads one frame and resets: send, receive, send again never throws", async () => {
+  await using server = new ScriptedServer(async (conn) => {
+    // Closing with the payload unread in the socket resets the connection.
+    assert.ok(await readExactly(conn, 5) !== null, "the client sent a frame");
+  });
+  await using client = await BufferedClient.connect(HOST, server.port);
+  // The seed's loop: each send is awaited, then its reply.
+  for (let i = 0; i < 3; i++) {
+    await client.sendMessage(`0123456789 request ${i} ${"x".repeat(64 * 1024)}`);
+    assert.deepEqual(await client.receiveMessage(), ["", false], `receive ${i}`);
+  }
+  assert.equal(client.isOpen, false);
+});
 
 Deno.test("a reply header declaring 0xFFFFFFFF bytes is refused before anything is allocated", async () => {
   await using server = new ScriptedServer(

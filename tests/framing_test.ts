@@ -10,8 +10,10 @@ import {
   DEFAULT_MAX_FRAME_SIZE,
   encodeFrame,
   FrameReader,
+  type FrameReaderOptions,
   FrameTooLargeError,
   FrameWriter,
+  HEADER_SIZE,
   IncompleteFrameError,
   writeAll,
   writeFrame,
@@ -116,6 +118,54 @@ class TricklingSink implements ByteSink {
     this.taken.push(p.slice(0, n));
     return Promise.resolve(n);
   }
+}
+
+/** What a {@linkcode StallingSink} throws when called too often: the code under test kept retrying. */
+class TooManyWritesError extends Error {
+  constructor(calls: number) {
+    super(`Sink called too often: ${calls} calls`);
+    this.name = "TooManyWritesError";
+  }
+}
+
+/**
+ * A byte sink that takes `accepted` bytes in all, at most `perWrite` a call,
+ * and then nothing: every later `write` resolves to 0. It rejects with a
+ * {@linkcode TooManyWritesError} past `MAX_CALLS` calls, so that code that
+ * retries for ever fails the test instead of hanging it.
+ */
+class StallingSink implements ByteSink {
+  static readonly MAX_CALLS = 1000;
+  /** Number of `write` calls made so far. */
+  calls = 0;
+  #left: number;
+  #perWrite: number;
+
+  constructor(accepted: number, perWrite = accepted) {
+    this.#left = accepted;
+    this.#perWrite = perWrite;
+  }
+
+  write(p: Uint8Array): Promise<number> {
+    this.calls++;
+    if (this.calls > StallingSink.MAX_CALLS) {
+      return Promise.reject(new TooManyWritesError(this.calls));
+    }
+    const n = Math.min(this.#left, this.#perWrite, p.byteLength);
+    this.#left -= n;
+    return Promise.resolve(n);
+  }
+}
+
+function isWriteZero(written: number, total: number): (error: unknown) => boolean {
+  return (error: unknown): boolean => {
+    assert.ok(error instanceof Deno.errors.WriteZero, `expected WriteZero, got ${error}`);
+    assert.equal(
+      error.message,
+      `Sink accepted 0 bytes of a write: ${written} of ${total} bytes written`,
+    );
+    return true;
+  };
 }
 
 async function readAll(reader: FrameReader): Promise<Uint8Array[]> {
@@ -249,6 +299,21 @@ Deno.test("writeAll makes no write call for no bytes", async () => {
   const sink = new TricklingSink(1);
   await writeAll(sink, new Uint8Array(0));
   assert.deepEqual(sink.offered, []);
+});
+
+Deno.test("writeAll rejects with WriteZero once the sink takes no bytes, instead of retrying for ever", async (t) => {
+  const bytes = new Uint8Array(20);
+  const cases: [string, StallingSink, number, number][] = [
+    // name, sink, bytes written before the stall, write calls in all
+    ["a sink that takes nothing", new StallingSink(0), 0, 1],
+    ["a sink that takes 5 bytes, 2 a call, then nothing", new StallingSink(5, 2), 5, 4],
+  ];
+  for (const [name, sink, written, calls] of cases) {
+    await t.step(name, async () => {
+      await assert.rejects(writeAll(sink, bytes), isWriteZero(written, bytes.byteLength));
+      assert.equal(sink.calls, calls);
+    });
+  }
 });
 
 Deno.test("writeFrame delivers exactly the frame to a sink that takes a few bytes at a time", async (t) => {
@@ -429,6 +494,72 @@ Deno.test("FrameWriter keeps frame order when borrowed payloads are queued durin
   ];
   assert.equal(payloads.length, expected.length);
   for (const [i, payload] of payloads.entries()) assertBytes(payload, expected[i], `frame ${i}`);
+});
+
+Deno.test("FrameWriter.flush rejects with WriteZero once the sink takes no bytes, instead of retrying for ever", async (t) => {
+  const long = new Uint8Array(BORROW_THRESHOLD);
+  const cases: [string, StallingSink, (writer: FrameWriter) => void, number, number][] = [
+    // name, sink, what is queued, bytes written of the stalled piece, its length
+    ["a sink that takes nothing", new StallingSink(0), (writer) => writer.enqueue("hello"), 0, 9],
+    [
+      "a sink that takes 5 bytes, 2 a call, then nothing",
+      new StallingSink(5, 2),
+      (writer) => writer.enqueue("hello"),
+      5,
+      9,
+    ],
+    [
+      "a sink that stalls inside a borrowed payload",
+      new StallingSink(HEADER_SIZE + 10, 3),
+      (writer) => writer.enqueue(long, true),
+      10,
+      BORROW_THRESHOLD,
+    ],
+  ];
+  for (const [name, sink, enqueue, written, total] of cases) {
+    await t.step(name, async () => {
+      const writer = new FrameWriter(sink);
+      enqueue(writer);
+      await assert.rejects(writer.flush(), isWriteZero(written, total));
+      assert.ok(sink.calls < StallingSink.MAX_CALLS, `${sink.calls} write calls`);
+      assert.equal(writer.pendingBytes, 0, "queued frames are dropped");
+    });
+  }
+});
+
+Deno.test("FrameWriter.bytesWritten grows by what each sink write took, headers and partial writes included", async () => {
+  const long = new Uint8Array(BORROW_THRESHOLD + 1).fill(7);
+  const sink = new TricklingSink(1000);
+  const writer = new FrameWriter(sink);
+  // What bytesWritten said as each write call began: the sum of the calls before it.
+  const seen: number[] = [];
+  const write = sink.write.bind(sink);
+  sink.write = (p: Uint8Array): Promise<number> => {
+    seen.push(writer.bytesWritten);
+    return write(p);
+  };
+  assert.equal(writer.bytesWritten, 0);
+  writer.enqueue("first");
+  writer.enqueue(long, true);
+  await writer.flush();
+  await writer.write(MIXED_TEXT);
+  const expected = frames("first", long, MIXED_TEXT);
+  assert.deepEqual(sink.received, expected);
+  assert.equal(writer.bytesWritten, expected.byteLength);
+  assert.equal(seen.length, sink.taken.length);
+  let sum = 0;
+  const sums = sink.taken.map((taken) => {
+    const before = sum;
+    sum += taken.byteLength;
+    return before;
+  });
+  assert.deepEqual(seen, sums);
+});
+
+Deno.test("FrameWriter.bytesWritten counts the bytes a sink took before a flush failed", async () => {
+  const writer = new FrameWriter(new StallingSink(5, 2));
+  await assert.rejects(writer.write("hello"), Deno.errors.WriteZero);
+  assert.equal(writer.bytesWritten, 5);
 });
 
 // ---------------------------------------------------------------------------
@@ -651,6 +782,188 @@ Deno.test("FrameReader decodes the declared length as an unsigned big-endian int
         await assert.rejects(reader.read(), isFrameTooLarge(length, 0xff));
       });
     }
+  }
+});
+
+// ---------------------------------------------------------------------------
+// FrameReader: after an error
+// ---------------------------------------------------------------------------
+
+/** The first thing `action` throws or rejects with; fails when it does neither. */
+async function errorOf(action: () => unknown): Promise<unknown> {
+  try {
+    await action();
+  } catch (error) {
+    return error;
+  }
+  assert.fail("expected an error");
+}
+
+/** A way to bring a reader to its first error. */
+interface FailureCase {
+  name: string;
+  chunks: Uint8Array[];
+  /** What the source rejects with once the chunks run out, instead of `null`. */
+  end?: Error;
+  options?: FrameReaderOptions;
+  /** Reads until the first error, which it returns after checking it. */
+  fail(reader: FrameReader): Promise<unknown>;
+}
+
+/** A header declaring 17 bytes, one over a limit of 16, then what would parse as an empty frame. */
+const REFUSED_THEN_EMPTY = [new Uint8Array([0, 0, 0, 0x11]), new Uint8Array([0, 0, 0, 0])];
+const RESET = new Deno.errors.ConnectionReset("reset by peer");
+
+const FAILURE_CASES: FailureCase[] = [
+  {
+    name: "FrameTooLargeError from read",
+    chunks: REFUSED_THEN_EMPTY,
+    options: { maxFrameSize: 16 },
+    async fail(reader): Promise<unknown> {
+      const error = await errorOf(() => reader.read());
+      assert.ok(isFrameTooLarge(17, 16)(error));
+      return error;
+    },
+  },
+  {
+    name: "FrameTooLargeError from read, the refused header and an empty frame in one read",
+    chunks: [concat(...REFUSED_THEN_EMPTY)],
+    options: { maxFrameSize: 16 },
+    async fail(reader): Promise<unknown> {
+      const error = await errorOf(() => reader.read());
+      assert.ok(isFrameTooLarge(17, 16)(error));
+      return error;
+    },
+  },
+  {
+    name: "FrameTooLargeError from readView, with a buffer smaller than a header",
+    chunks: REFUSED_THEN_EMPTY,
+    options: { maxFrameSize: 16, bufferSize: 2 },
+    async fail(reader): Promise<unknown> {
+      const error = await errorOf(() => reader.readView());
+      assert.ok(isFrameTooLarge(17, 16)(error));
+      return error;
+    },
+  },
+  {
+    name: "FrameTooLargeError from readBuffered",
+    chunks: [concat(frames("ok"), ...REFUSED_THEN_EMPTY)],
+    options: { maxFrameSize: 16 },
+    async fail(reader): Promise<unknown> {
+      assert.equal(text(await reader.read()), "ok");
+      const error = await errorOf(() => reader.readBuffered());
+      assert.ok(isFrameTooLarge(17, 16)(error));
+      return error;
+    },
+  },
+  {
+    name: "FrameTooLargeError from readEachBuffered",
+    chunks: [concat(frames("ok"), frames("two"), ...REFUSED_THEN_EMPTY)],
+    options: { maxFrameSize: 16 },
+    async fail(reader): Promise<unknown> {
+      assert.equal(text(await reader.readView()), "ok");
+      const visited: string[] = [];
+      const error = await errorOf(() =>
+        reader.readEachBuffered((buffer, start, end) => {
+          visited.push(decoder.decode(buffer.subarray(start, end)));
+        })
+      );
+      assert.ok(isFrameTooLarge(17, 16)(error));
+      assert.deepEqual(visited, ["two"]);
+      return error;
+    },
+  },
+  {
+    name: "IncompleteFrameError inside a header",
+    chunks: [frames("one"), new Uint8Array([0, 0])],
+    async fail(reader): Promise<unknown> {
+      assert.equal(text(await reader.read()), "one");
+      const error = await errorOf(() => reader.read());
+      assert.ok(isIncompleteFrame("header", 4, 2)(error));
+      return error;
+    },
+  },
+  {
+    name: "IncompleteFrameError inside a payload longer than the buffer",
+    chunks: chunksOf(frames("0123456789").subarray(0, 4 + 5), 3),
+    options: { bufferSize: 4 },
+    async fail(reader): Promise<unknown> {
+      const error = await errorOf(() => reader.read());
+      assert.ok(isIncompleteFrame("payload", 10, 5)(error));
+      return error;
+    },
+  },
+  {
+    name: "the source's error",
+    chunks: [frames("one").subarray(0, 3)],
+    end: RESET,
+    async fail(reader): Promise<unknown> {
+      const error = await errorOf(() => reader.readView());
+      assert.equal(error, RESET);
+      return error;
+    },
+  },
+];
+
+/** Each read method, asserting that it throws exactly `failure`, the way the method reports errors. */
+const READ_METHODS: [string, (reader: FrameReader, failure: unknown) => Promise<void> | void][] = [
+  ["read", async (reader, failure) => {
+    await assert.rejects(reader.read(), (error) => error === failure);
+  }],
+  ["readView", async (reader, failure) => {
+    // A rejected promise, not a synchronous throw.
+    const read = reader.readView();
+    await assert.rejects(read, (error) => error === failure);
+  }],
+  ["readBuffered", (reader, failure) => {
+    assert.throws(() => reader.readBuffered(), (error) => error === failure);
+  }],
+  ["readEachBuffered", (reader, failure) => {
+    let visits = 0;
+    assert.throws(() => reader.readEachBuffered(() => visits++), (error) => error === failure);
+    assert.equal(visits, 0);
+  }],
+  ["for await", async (reader, failure) => {
+    await assert.rejects(Array.fromAsync(reader), (error) => error === failure);
+  }],
+];
+
+Deno.test("FrameReader.read after a refused length rethrows the error instead of reading the refused payload as frames", async () => {
+  const source = new ScriptedSource(REFUSED_THEN_EMPTY);
+  const reader = new FrameReader(source, { maxFrameSize: 16 });
+  const failure = await errorOf(() => reader.read());
+  assert.ok(isFrameTooLarge(17, 16)(failure));
+  await assert.rejects(reader.read(), (error) => error === failure);
+  await assert.rejects(reader.read(), (error) => error === failure);
+  assert.equal(source.reads, 1, "no read after the refused header");
+});
+
+Deno.test("FrameReader rethrows its first error from every read method, without calling the source again", async (t) => {
+  for (const failureCase of FAILURE_CASES) {
+    await t.step(failureCase.name, async (t) => {
+      for (const [method, assertRethrows] of READ_METHODS) {
+        await t.step(`then ${method}`, async () => {
+          const source = new ScriptedSource(failureCase.chunks, failureCase.end);
+          const reader = new FrameReader(source, failureCase.options);
+          const failure = await failureCase.fail(reader);
+          const reads = source.reads;
+          await assertRethrows(reader, failure);
+          await assertRethrows(reader, failure);
+          assert.equal(source.reads, reads, "source reads after the failure");
+        });
+      }
+    });
+  }
+});
+
+Deno.test("FrameReader.hasBufferedFrame is false once the reader has failed", async (t) => {
+  for (const failureCase of FAILURE_CASES) {
+    await t.step(failureCase.name, async () => {
+      const source = new ScriptedSource(failureCase.chunks, failureCase.end);
+      const reader = new FrameReader(source, failureCase.options);
+      await failureCase.fail(reader);
+      assert.equal(reader.hasBufferedFrame, false);
+    });
   }
 });
 

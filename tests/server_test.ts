@@ -108,6 +108,25 @@ Deno.test("when the server stops while the client sends five more messages, the 
   assert.equal(client.isOpen, false);
 });
 
+for (const bufferSize of [1, 16, 1024, 65536]) {
+  Deno.test(`the server shuts down, then the client sends 5 messages: the next receive is ['', false] (buffer size ${bufferSize})`, async () => {
+    // The assignment's grading scenario, in its order.
+    const s = startServer(bufferSize);
+    await using client = await BufferedClient.connect(HOST, s.port, bufferSize);
+    assert.deepEqual(await exchange(client, "0123456789hello"), ["hello", true]);
+
+    s.server.keepRunning = false;
+    for (let i = 0; i < 5; i++) {
+      await client.sendMessage(`message ${i} sent while the server shuts down`);
+    }
+    assert.deepEqual(await client.receiveMessage(), ["", false]);
+
+    client.shutdown();
+    await s.done;
+    assert.match(s.logs[1], /disconnected: server stopping \(1 frame answered\)$/);
+  });
+}
+
 Deno.test("after a client disconnects, a new client connects and is served", async () => {
   await using s = startServer(BUFFER_SIZE); // maxConnections: 1, the default
   await using first = await connect(s.port);

@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import {
   DEFAULT_BUFFER_SIZE,
   DEFAULT_MAX_FRAME_SIZE,
+  FrameReader,
   FrameTooLargeError,
+  FrameWriter,
   IncompleteFrameError,
   MAX_FRAME_SIZE_LIMIT,
 } from "../framing.ts";
@@ -249,6 +251,45 @@ Deno.test("FrameDecoderStream rejects writer.close() with IncompleteFrameError w
   await assert.rejects(closed, IncompleteFrameError);
 });
 
+Deno.test("FrameDecoderStream stays errored with its first error, decoding nothing after it", async (t) => {
+  const cases: [string, FrameDecoderStream, Uint8Array[], (error: unknown) => boolean][] = [
+    [
+      // Declares 17 bytes, one over the limit; the next 4 bytes would parse as an empty frame.
+      "a refused frame",
+      new FrameDecoderStream({ maxFrameSize: 16 }),
+      [new Uint8Array([0, 0, 0, 0x11]), new Uint8Array([0, 0, 0, 0])],
+      (error) => error instanceof FrameTooLargeError && error.length === 17,
+    ],
+    [
+      "input that ends inside a frame",
+      new FrameDecoderStream(),
+      [frames("whole"), new Uint8Array([0, 0])],
+      (error) => error instanceof IncompleteFrameError && error.part === "header",
+    ],
+  ];
+  for (const [name, decoderStream, chunks, isExpected] of cases) {
+    await t.step(name, async () => {
+      const reader = ReadableStream.from(chunks).pipeThrough(decoderStream).getReader();
+      let failure: unknown;
+      while (failure === undefined) {
+        try {
+          const { done } = await reader.read();
+          assert.equal(done, false, "the readable side closed instead of erroring");
+        } catch (error) {
+          failure = error;
+        }
+      }
+      assert.ok(isExpected(failure), `unexpected error: ${failure}`);
+      await assert.rejects(reader.read(), (error) => error === failure);
+      await assert.rejects(reader.read(), (error) => error === failure);
+      await assert.rejects(reader.closed, (error) => error === failure);
+      const writer = decoderStream.writable.getWriter();
+      await assert.rejects(writer.write(frames("more")), (error) => error === failure);
+      await assert.rejects(writer.closed, (error) => error === failure);
+    });
+  }
+});
+
 Deno.test("FrameDecoderStream rejects bad options with a RangeError naming the option", () => {
   const cases: [string, ConstructorParameters<typeof FrameDecoderStream>[0]][] = [
     ["bufferSize", { bufferSize: 0 }],
@@ -478,7 +519,8 @@ Deno.test("FrameEncoderStream and FrameDecoderStream carry messages over a loopb
     typeof message === "string" ? encoder.encode(message) : message
   );
 
-  // The client's pipe closes the client's side of the connection when the messages run out.
+  // The client's pipe closes client.writable when the messages run out, which
+  // closes the whole client connection: fine here, as no reply is expected.
   const sent = ReadableStream.from(messages)
     .pipeThrough(new FrameEncoderStream())
     .pipeTo(client.writable);
@@ -488,4 +530,61 @@ Deno.test("FrameEncoderStream and FrameDecoderStream carry messages over a loopb
   await sent;
   assert.equal(received.length, expected.length);
   received.forEach((payload, i) => assert.deepEqual(payload, expected[i], `message ${i}`));
+});
+
+Deno.test("Piping requests into conn.writable without preventClose closes the connection before the replies come", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  // An echo server that expects to lose its client: its reads or writes may fail.
+  const serving = (async () => {
+    using conn = await listener.accept();
+    const writer = new FrameWriter(conn);
+    try {
+      for await (const payload of new FrameReader(conn)) await writer.write(payload);
+    } catch {
+      // BrokenPipe or ConnectionReset: the client closed the whole connection.
+    }
+  })();
+
+  const requests = ["one", "two", "three"];
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const replies = Array.fromAsync(
+    conn.readable.pipeThrough(new FrameDecoderStream()),
+    (payload) => decoder.decode(payload),
+  ).then((received) => `${received.length} replies`, (error) => `${error.name}`);
+  // The pipe closes conn.writable when the requests run out, and with it the connection.
+  await ReadableStream.from(requests)
+    .pipeThrough(new FrameEncoderStream())
+    .pipeTo(conn.writable);
+  // The reply to the last request cannot have come before the close: the
+  // read in flight fails (Interrupted or BadResource), or the replies stop short.
+  assert.notEqual(await replies, `${requests.length} replies`);
+  await serving;
+});
+
+Deno.test("A web-streams client gets every reply when it pipes with preventClose, then calls closeWrite", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  // An echo server: answers each frame with its payload until the requests end, then closes.
+  const serving = (async () => {
+    using conn = await listener.accept();
+    const writer = new FrameWriter(conn);
+    for await (const payload of new FrameReader(conn, { bufferSize: 512 })) {
+      await writer.write(payload);
+    }
+  })();
+
+  const requests = ["", MIXED_TEXT, "x".repeat(100_000)];
+  for (let i = 0; i < 100; i++) requests.push(`request ${i}`);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  // The replies are read while the requests go out, so neither side waits on the other.
+  const replies = Array.fromAsync(
+    conn.readable.pipeThrough(new FrameDecoderStream()),
+    (payload) => decoder.decode(payload),
+  );
+  await ReadableStream.from(requests)
+    .pipeThrough(new FrameEncoderStream())
+    .pipeTo(conn.writable, { preventClose: true });
+  await conn.closeWrite();
+  // Deno closes conn once its readable side has ended, as the resource sanitizer checks.
+  assert.deepEqual(await replies, requests);
+  await serving;
 });
