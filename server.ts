@@ -222,6 +222,66 @@ const ACCEPT_BACKOFF_MAX = 1000;
 const DISCARD = new Uint8Array(16 * 1024);
 
 /**
+ * Failed accepts, in episodes: out of file descriptors, most often. Retrying
+ * at once would spin a core and flood the log, so the accept loop backs off
+ * (10 ms doubling to 1 s, as Node and hyper do) and logs one line when an
+ * episode starts and one with its count when it ends; a connection that
+ * closes wakes the loop at once, so it resumes at full speed as soon as a
+ * descriptor frees. An episode ends once accepts have succeeded for
+ * `ACCEPT_BACKOFF_MAX` ms without a failure, or when the server stops.
+ */
+class AcceptFailures {
+  #log: (line: string) => void;
+  #count = 0;
+  #since = 0;
+  #backoff = 0;
+  #calm: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(log: (line: string) => void) {
+    this.#log = log;
+  }
+
+  /** Records a failed accept; returns how long to wait before the next, in ms. */
+  failed(error: unknown): number {
+    clearTimeout(this.#calm);
+    this.#calm = undefined;
+    if (this.#count++ === 0) {
+      this.#since = performance.now();
+      this.#log(
+        `accept failed: ${errorMessage(error)}; backing off up to ${ACCEPT_BACKOFF_MAX} ms`,
+      );
+    }
+    this.#backoff = Math.min(ACCEPT_BACKOFF_MAX, Math.max(ACCEPT_BACKOFF_MIN, this.#backoff * 2));
+    return this.#backoff;
+  }
+
+  /** Records an accept that worked: the episode ends if none fails for a while. */
+  succeeded(): void {
+    if (this.#count === 0 || this.#calm !== undefined) return;
+    this.#calm = setTimeout(() => this.end(), ACCEPT_BACKOFF_MAX);
+  }
+
+  /**
+   * Ends the episode, if one is under way, with its summary line: recovered,
+   * or still failing when the server stops (`recovered` false).
+   */
+  end(recovered = true): void {
+    const calm = this.#calm !== undefined;
+    clearTimeout(this.#calm);
+    this.#calm = undefined;
+    if (this.#count === 0) return;
+    const lasted = Math.round(performance.now() - this.#since);
+    const times = this.#count === 1 ? "1 time" : `${this.#count} times`;
+    this.#log(
+      recovered || calm
+        ? `accept recovered: it had failed ${times} over ${lasted} ms`
+        : `accept still failing when the server stopped: ${times} over ${lasted} ms`,
+    );
+    this.#count = this.#backoff = 0;
+  }
+}
+
+/**
  * The demo server: answers each frame with its text minus the first 10
  * characters.
  *
@@ -275,6 +335,7 @@ export class BufferedServer implements AsyncDisposable {
   #connections = new Map<Deno.Conn, Connection>();
   #connectionTasks = new Set<Promise<void>>();
   #wakeAcceptLoop: (() => void) | undefined;
+  #acceptFailures: AcceptFailures;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #shutdownTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -327,6 +388,7 @@ export class BufferedServer implements AsyncDisposable {
     );
     this.#lingerTime = durationOption("lingerTime", options.lingerTime, DEFAULT_LINGER_TIME);
     this.#log = options.log ?? ((line) => console.error(line));
+    this.#acceptFailures = new AcceptFailures(this.#log);
     this.#listener = listen(where, options.tls, options.reusePort ?? false);
   }
 
@@ -461,13 +523,6 @@ export class BufferedServer implements AsyncDisposable {
   }
 
   async #acceptLoop(): Promise<void> {
-    // Failed accepts in a row: out of file descriptors, most often. Retrying
-    // at once would spin a core and flood the log, so the loop backs off
-    // (10 ms doubling to 1 s, as Node and hyper do), logs once per episode,
-    // and retries at once when a connection closes and frees a descriptor.
-    let failures = 0;
-    let backoff = 0;
-    let failingSince = 0;
     try {
       while (this.#keepRunning) {
         if (this.#connections.size >= this.#maxConnections) {
@@ -479,20 +534,10 @@ export class BufferedServer implements AsyncDisposable {
           conn = await this.#listener.accept();
         } catch (error) {
           if (!this.#keepRunning || error instanceof Deno.errors.BadResource) break;
-          if (failures++ === 0) {
-            failingSince = performance.now();
-            this.#log(`accept failed: ${errorMessage(error)}; retrying with backoff`);
-          }
-          backoff = Math.min(ACCEPT_BACKOFF_MAX, Math.max(ACCEPT_BACKOFF_MIN, backoff * 2));
-          await this.#pauseAcceptLoop(backoff);
+          await this.#pauseAcceptLoop(this.#acceptFailures.failed(error));
           continue;
         }
-        if (failures > 0) {
-          const lasted = Math.round(performance.now() - failingSince);
-          const times = failures === 1 ? "1 time" : `${failures} times`;
-          this.#log(`accept recovered: it had failed ${times} over ${lasted} ms`);
-          failures = backoff = 0;
-        }
+        this.#acceptFailures.succeeded();
         if (!this.#keepRunning) {
           conn.close();
           break;
@@ -501,14 +546,15 @@ export class BufferedServer implements AsyncDisposable {
       }
     } finally {
       this.#closeListener();
+      this.#acceptFailures.end(false);
       while (this.#connectionTasks.size > 0) await Promise.all(this.#connectionTasks);
       clearTimeout(this.#shutdownTimer);
     }
   }
 
   /**
-   * Waits until a connection closes or the server stops, or `ms` have passed
-   * when given.
+   * Waits until a connection closes (freeing a descriptor and a slot) or the
+   * server stops, or `ms` have passed when given.
    */
   async #pauseAcceptLoop(ms: number | undefined): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;

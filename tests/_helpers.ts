@@ -140,9 +140,18 @@ export interface Subprocess extends AsyncDisposable {
  * `stdin` is undefined; the given text, then end of file, when it is a string;
  * left open for {@linkcode Subprocess.write} when it is `null`.
  */
-export function spawnDeno(args: string[], stdin?: string | null): Subprocess {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", ...args],
+export function spawnDeno(
+  args: string[],
+  stdin?: string | null,
+  openFileLimit?: number,
+): Subprocess {
+  const deno = [Deno.execPath(), "run", "--no-prompt", ...args];
+  // prlimit (util-linux) runs the process with a lower descriptor limit, as `ulimit -n` would.
+  const command = openFileLimit === undefined
+    ? deno
+    : ["prlimit", `--nofile=${openFileLimit}:${openFileLimit}`, ...deno];
+  const child = new Deno.Command(command[0], {
+    args: command.slice(1),
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -230,6 +239,8 @@ export interface ServerProcessOptions {
   denoFlags?: string[];
   /** Flags for server.ts after `--hostname 127.0.0.1 --port PORT`. */
   flags?: string[];
+  /** The process's limit on open file descriptors (`ulimit -n`); the system's by default. */
+  openFileLimit?: number;
 }
 
 /**
@@ -240,8 +251,13 @@ export interface ServerProcessOptions {
 export async function spawnServer(
   denoFlags: string[],
   flags: string[],
+  openFileLimit?: number,
 ): Promise<[Subprocess, string]> {
-  const server = spawnDeno([...denoFlags, modulePath("server.ts"), ...flags]);
+  const server = spawnDeno(
+    [...denoFlags, modulePath("server.ts"), ...flags],
+    undefined,
+    openFileLimit,
+  );
   try {
     const line = await server.readLine();
     if (line === null || !line.startsWith("listening on ")) {
@@ -268,7 +284,7 @@ export async function startServerProcess(
     "--port",
     `${port}`,
     ...options.flags ?? [],
-  ]);
+  ], options.openFileLimit);
   const match = address.match(/^127\.0\.0\.1:(\d+)$/);
   if (!match) {
     await server[Symbol.asyncDispose]();
