@@ -134,8 +134,11 @@ export interface BufferedServerOptions extends TransportOptions {
    */
   frameTimeout?: number;
   /**
-   * Milliseconds a batch of replies may take to be accepted by a client that
-   * does not read them before its connection is closed. `0` waits for ever.
+   * Milliseconds the replies being written may go without progress (no
+   * bytes accepted by the socket, because the client does not read them)
+   * before the connection is closed. A slow but steady reader is not cut;
+   * the grain is the kernel's: a full send buffer wakes the writer only once
+   * about a third of it has drained. `0` waits for ever.
    *
    * @default {30000}
    */
@@ -208,12 +211,33 @@ interface Connection {
   cut: string | undefined;
 }
 
+/** The server's options that are durations in milliseconds. */
+type Timeout =
+  | "idleTimeout"
+  | "frameTimeout"
+  | "writeTimeout"
+  | "shutdownTimeout"
+  | "lingerTimeout"
+  | "lingerTime";
+
 /** Time between two looks for timed-out connections, at most. */
 const SWEEP_INTERVAL_MAX = 1000;
-/** Default of {@linkcode BufferedServerOptions.lingerTimeout}: nginx's `lingering_timeout`. */
-const DEFAULT_LINGER_TIMEOUT = 5_000;
-/** Default of {@linkcode BufferedServerOptions.lingerTime}: nginx's `lingering_time`. */
-const DEFAULT_LINGER_TIME = 30_000;
+/**
+ * The defaults of the server's limits and timeouts (milliseconds), declared
+ * once for the constructor, the flags and the help text.
+ */
+const DEFAULTS = {
+  /** The assignment's one-client-at-a-time server. */
+  maxConnections: 1,
+  idleTimeout: 300_000,
+  frameTimeout: 30_000,
+  writeTimeout: 30_000,
+  shutdownTimeout: 5_000,
+  /** nginx's `lingering_timeout`. */
+  lingerTimeout: 5_000,
+  /** nginx's `lingering_time`. */
+  lingerTime: 30_000,
+} as const;
 /** First pause of the accept loop after a failed accept; it doubles up to the next. */
 const ACCEPT_BACKOFF_MIN = 10;
 /** Longest pause between accept attempts while they fail (Node and hyper back off to 1 s). */
@@ -376,17 +400,19 @@ export class BufferedServer implements AsyncDisposable {
       0,
       MAX_FRAME_SIZE_LIMIT,
     );
-    this.#maxConnections = integerOption("maxConnections", options.maxConnections, 1, 1);
-    this.#idleTimeout = durationOption("idleTimeout", options.idleTimeout, 300_000);
-    this.#frameTimeout = durationOption("frameTimeout", options.frameTimeout, 30_000);
-    this.#writeTimeout = durationOption("writeTimeout", options.writeTimeout, 30_000);
-    this.#shutdownTimeout = durationOption("shutdownTimeout", options.shutdownTimeout, 5_000);
-    this.#lingerTimeout = durationOption(
-      "lingerTimeout",
-      options.lingerTimeout,
-      DEFAULT_LINGER_TIMEOUT,
+    this.#maxConnections = integerOption(
+      "maxConnections",
+      options.maxConnections,
+      DEFAULTS.maxConnections,
+      1,
     );
-    this.#lingerTime = durationOption("lingerTime", options.lingerTime, DEFAULT_LINGER_TIME);
+    const duration = (name: Timeout): number => durationOption(name, options[name], DEFAULTS[name]);
+    this.#idleTimeout = duration("idleTimeout");
+    this.#frameTimeout = duration("frameTimeout");
+    this.#writeTimeout = duration("writeTimeout");
+    this.#shutdownTimeout = duration("shutdownTimeout");
+    this.#lingerTimeout = duration("lingerTimeout");
+    this.#lingerTime = duration("lingerTime");
     this.#log = options.log ?? ((line) => console.error(line));
     this.#acceptFailures = new AcceptFailures(this.#log);
     this.#listener = listen(where, options.tls, options.reusePort ?? false);
@@ -825,11 +851,13 @@ Options:
   --port PORT              port; 0 picks a free one (default: 4567)
   --buffer-size N          receive buffer per connection, bytes (default: ${DEFAULT_BUFFER_SIZE})
   --max-frame-size N       largest payload accepted, bytes (default: ${DEFAULT_MAX_FRAME_SIZE})
-  --max-connections N      clients served at once (default: 1)
-  --idle-timeout MS        close a client silent between frames this long (default: 300000; 0: never)
-  --frame-timeout MS       close a client that leaves a frame unfinished this long (default: 30000)
-  --write-timeout MS       close a client that leaves replies unread this long (default: 30000)
-  --shutdown-timeout MS    on SIGINT/SIGTERM, time to send owed replies (default: 5000)
+  --max-connections N      clients served at once (default: ${DEFAULTS.maxConnections})
+  --idle-timeout MS        close a client silent between frames this long (default: ${DEFAULTS.idleTimeout}; 0: never)
+  --frame-timeout MS       close a client that leaves a frame unfinished this long (default: ${DEFAULTS.frameTimeout})
+  --write-timeout MS       close a client whose replies make no progress this long (default: ${DEFAULTS.writeTimeout})
+  --shutdown-timeout MS    on SIGINT/SIGTERM, time to send owed replies (default: ${DEFAULTS.shutdownTimeout})
+  --linger-timeout MS      after hanging up, wait this long for a silent peer to close (default: ${DEFAULTS.lingerTimeout})
+  --linger-time MS         after hanging up, wait at most this long in all (default: ${DEFAULTS.lingerTime})
   --cert FILE --key FILE   serve TLS with this PEM certificate chain and key
                            (needs --allow-read for exactly those files)
   --unix PATH              listen on a Unix domain socket instead of TCP
@@ -843,6 +871,11 @@ Prints "listening on HOST:PORT" first on standard output, and a line on
 standard error for each connection opened and closed. SIGINT or SIGTERM stops
 it gracefully (exit 0); a usage error exits 2.`;
 
+/** Reads the duration flag `--flag` in milliseconds, defaulting as the option `name` does. */
+function durationFlag(values: CommandLine["values"], flag: string, name: Timeout): number {
+  return integerFlag(values, flag, DEFAULTS[name], 0, MAX_DURATION);
+}
+
 async function main(args: string[]): Promise<number> {
   const { values }: CommandLine = parseCommandLine(args, {
     hostname: { type: "string" },
@@ -854,6 +887,8 @@ async function main(args: string[]): Promise<number> {
     "frame-timeout": { type: "string" },
     "write-timeout": { type: "string" },
     "shutdown-timeout": { type: "string" },
+    "linger-timeout": { type: "string" },
+    "linger-time": { type: "string" },
     cert: { type: "string" },
     key: { type: "string" },
     unix: { type: "string" },
@@ -875,11 +910,13 @@ async function main(args: string[]): Promise<number> {
       0,
       MAX_FRAME_SIZE_LIMIT,
     ),
-    maxConnections: integerFlag(values, "max-connections", 1, 1),
-    idleTimeout: integerFlag(values, "idle-timeout", 300_000, 0, MAX_DURATION),
-    frameTimeout: integerFlag(values, "frame-timeout", 30_000, 0, MAX_DURATION),
-    writeTimeout: integerFlag(values, "write-timeout", 30_000, 0, MAX_DURATION),
-    shutdownTimeout: integerFlag(values, "shutdown-timeout", 5_000, 0, MAX_DURATION),
+    maxConnections: integerFlag(values, "max-connections", DEFAULTS.maxConnections, 1),
+    idleTimeout: durationFlag(values, "idle-timeout", "idleTimeout"),
+    frameTimeout: durationFlag(values, "frame-timeout", "frameTimeout"),
+    writeTimeout: durationFlag(values, "write-timeout", "writeTimeout"),
+    shutdownTimeout: durationFlag(values, "shutdown-timeout", "shutdownTimeout"),
+    lingerTimeout: durationFlag(values, "linger-timeout", "lingerTimeout"),
+    lingerTime: durationFlag(values, "linger-time", "lingerTime"),
     reusePort: values["reuse-port"] === true,
   };
   if (typeof values.unix === "string") {
