@@ -1,9 +1,13 @@
 // Copyright 2026 the buffered-framing authors. MIT license.
 // Addresses and socket errors, described for people.
 
-/** Formats `hostname` and `port` as `host:port`, or `[v6]:port`. */
+/**
+ * Formats `hostname` and `port` as `host:port`, or `[v6]:port`; a hostname
+ * given already in brackets (`[::1]`, which Deno accepts) keeps its one pair.
+ */
 export function formatHostPort(hostname: string, port: number): string {
-  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+  const bracketed = hostname.startsWith("[") && hostname.endsWith("]");
+  return hostname.includes(":") && !bracketed ? `[${hostname}]:${port}` : `${hostname}:${port}`;
 }
 
 /** Formats a socket address for logs: `host:port`, `[v6]:port` or a socket path. */

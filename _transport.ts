@@ -32,7 +32,12 @@ export interface TransportOptions {
    * @default {"tcp"}
    */
   transport?: "tcp" | "unix";
-  /** The socket file of a `"unix"` transport. */
+  /**
+   * The socket file of a `"unix"` transport. A server replaces a socket file
+   * there that nobody listens on (one left by a server that was killed), and
+   * throws `Deno.errors.AddrInUse` when a server answers there or the file is
+   * not a socket.
+   */
   path?: string;
 }
 
@@ -81,6 +86,94 @@ function unstableNetEnabled(): boolean {
   return "listenDatagram" in Deno;
 }
 
+/**
+ * What connecting to an existing Unix socket file finds: a server (`"live"`),
+ * nobody (`"refused"`: the server that bound it is gone), or no answer either
+ * way (`"unknown"`: another error, or no result in time).
+ */
+type SocketProbe = "live" | "refused" | "unknown";
+
+/** How long {@linkcode probeUnixSocket} waits for its worker's answer, in ms. */
+const PROBE_TIMEOUT = 5_000;
+
+// The worker of probeUnixSocket: connects once, and stores the outcome in the
+// shared Int32Array it is given (1 live, 2 refused, 3 unknown) for the waiting
+// thread.
+const PROBE_WORKER = `self.onmessage = async ({ data: { path, state } }) => {
+  const outcome = new Int32Array(state);
+  try {
+    const conn = await Deno.connect({ transport: "unix", path });
+    conn.close();
+    Atomics.store(outcome, 0, 1);
+  } catch (error) {
+    Atomics.store(outcome, 0, error instanceof Deno.errors.ConnectionRefused ? 2 : 3);
+  }
+  Atomics.notify(outcome, 0);
+};`;
+
+/**
+ * Connects to the Unix socket at `path` and says whether a server answered,
+ * synchronously, so that the server's constructor can stay synchronous: Deno
+ * has no synchronous connect, so a worker connects while this thread waits
+ * on `Atomics.wait` (some 20 ms, paid only when the path is taken). The worker
+ * inherits this thread's permissions, which already cover the path.
+ */
+function probeUnixSocket(path: string): SocketProbe {
+  const state = new SharedArrayBuffer(4);
+  const outcome = new Int32Array(state);
+  const url = URL.createObjectURL(new Blob([PROBE_WORKER], { type: "text/javascript" }));
+  let worker: Worker | undefined;
+  try {
+    worker = new Worker(url, { type: "module" });
+    worker.postMessage({ path, state });
+    Atomics.wait(outcome, 0, 0, PROBE_TIMEOUT);
+  } catch {
+    return "unknown"; // No workers here, or no Atomics.wait on this thread.
+  } finally {
+    worker?.terminate();
+    URL.revokeObjectURL(url);
+  }
+  return (["unknown", "live", "refused"] as const)[Atomics.load(outcome, 0)] ?? "unknown";
+}
+
+/** Whether the file at `path` is a socket, and which file it is; `undefined` when it cannot be told. */
+function fileAt(path: string): { isSocket: boolean; id: string } | undefined {
+  try {
+    const info = Deno.lstatSync(path);
+    return { isSocket: info.isSocket === true, id: `${info.dev}:${info.ino}` };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Listens on the Unix socket at `path`. A socket file there that nobody
+ * listens on (left by a server that was killed) is removed and the path bound
+ * again; a file that is not a socket, or a socket a server answers on, is
+ * left alone and the `AddrInUse` thrown, saying which.
+ */
+function listenUnix(path: string): Deno.UnixListener {
+  try {
+    return Deno.listen({ transport: "unix", path });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    const before = fileAt(path);
+    if (before === undefined) throw error;
+    if (!before.isSocket) throw withContext(error, "the file there is not a socket");
+    const probe = probeUnixSocket(path);
+    if (probe === "live") throw withContext(error, "a server is listening there");
+    // Remove only the very socket file seen before the probe, not one bound since.
+    if (probe !== "refused" || fileAt(path)?.id !== before.id) throw error;
+  }
+  // Nobody listens: the file is stale.
+  try {
+    Deno.removeSync(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return Deno.listen({ transport: "unix", path });
+}
+
 /** Opens a listener; errors keep their class and name the address. */
 export function listen(
   where: Endpoint,
@@ -91,7 +184,7 @@ export function listen(
     if (where.transport === "unix") {
       if (tls !== undefined) throw new TypeError("TLS is for the tcp transport only");
       if (reusePort) throw new TypeError("reusePort is for the tcp transport only");
-      return Deno.listen({ transport: "unix", path: where.path });
+      return listenUnix(where.path);
     }
     const { hostname, port } = where;
     if (reusePort && !unstableNetEnabled()) {

@@ -5,7 +5,16 @@
 import assert from "node:assert/strict";
 import { BufferedClient } from "../client.ts";
 import { BufferedServer } from "../server.ts";
-import { HOST, logEvents, modulePath, spawnDeno, spawnServer, startServer } from "./_helpers.ts";
+import {
+  frame,
+  HOST,
+  logEvents,
+  modulePath,
+  readFrame,
+  spawnDeno,
+  spawnServer,
+  startServer,
+} from "./_helpers.ts";
 import { LiveServer } from "./_faults.ts";
 
 const CLIENT = modulePath("client.ts");
@@ -207,6 +216,64 @@ Deno.test("Unix socket: connecting to a missing socket rejects with NotFound nam
   assert.ok(error.message.includes(`unix:${path}`), error.message);
 });
 
+/** The device and inode of the file at `path`: which file it is. */
+function identity(path: string): string {
+  const info = Deno.lstatSync(path);
+  return `${info.dev}:${info.ino}`;
+}
+
+/** Whether `error` is an `AddrInUse` whose message names the Unix socket at `path`. */
+function addrInUseAt(path: string): (error: unknown) => boolean {
+  return (error: unknown): boolean => {
+    assert.ok(error instanceof Deno.errors.AddrInUse, String(error));
+    assert.ok(error.message.includes(`unix:${path}`), error.message);
+    return true;
+  };
+}
+
+Deno.test("Unix socket: a socket file nobody listens on is replaced by the next server", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/stale.sock`;
+  {
+    // Deno removes a socket's file when its listener closes; a second link to
+    // it outlives the listener: a socket file nobody listens on, as a killed
+    // server leaves.
+    using listener = Deno.listen({ transport: "unix", path: `${dir.path}/dead.sock` });
+    Deno.linkSync(listener.addr.path, path);
+  }
+  assert.ok(Deno.lstatSync(path).isSocket);
+  await using _ = startUnixServer(path);
+  await using client = await BufferedClient.connect("", 0, 16, { transport: "unix", path });
+  await client.sendMessage("0123456789after a stale file");
+  assert.deepEqual(await client.receiveMessage(), ["after a stale file", true]);
+});
+
+Deno.test("Unix socket: a second server on the path of a live one throws AddrInUse naming the path; the live one keeps its file and serves", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/live.sock`;
+  await using _ = startUnixServer(path);
+  const before = identity(path);
+  assert.throws(
+    () => new BufferedServer("", 0, 16, { transport: "unix", path, log: () => {} }),
+    addrInUseAt(path),
+  );
+  assert.equal(identity(path), before);
+  await using client = await BufferedClient.connect("", 0, 16, { transport: "unix", path });
+  await client.sendMessage("0123456789still serving");
+  assert.deepEqual(await client.receiveMessage(), ["still serving", true]);
+});
+
+Deno.test("Unix socket: a regular file at the path is left alone; the server throws AddrInUse naming the path", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/regular.sock`;
+  await Deno.writeTextFile(path, "not a socket");
+  assert.throws(
+    () => new BufferedServer("", 0, 16, { transport: "unix", path, log: () => {} }),
+    addrInUseAt(path),
+  );
+  assert.equal(await Deno.readTextFile(path), "not a socket");
+});
+
 // --- AbortSignal -------------------------------------------------------------
 
 Deno.test("AbortSignal: connect with an already-aborted signal rejects with its reason, opening nothing", async () => {
@@ -372,4 +439,137 @@ Deno.test("server --unix and client --unix talk over a Unix socket with exactly 
   const outcome = await server.finish();
   assert.equal(outcome.code, 0, outcome.stderr);
   assert.ok(!exists(path), `${path} still exists`);
+});
+
+Deno.test("server --unix starts again on the path of a server killed with SIGKILL, and serves", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/restart.sock`;
+  {
+    const [killed] = await spawnServer(unixPermissions(path), ["--unix", path]);
+    await using _ = killed;
+    killed.child.kill("SIGKILL");
+    assert.equal((await killed.finish()).signal, "SIGKILL");
+  }
+  assert.ok(Deno.lstatSync(path).isSocket, "SIGKILL left no socket file behind");
+  const [server, address] = await spawnServer(unixPermissions(path), ["--unix", path]);
+  await using _ = server;
+  assert.equal(address, path);
+  {
+    await using client = await BufferedClient.connect("", 0, 16, { transport: "unix", path });
+    await client.sendMessage("0123456789restarted");
+    assert.deepEqual(await client.receiveMessage(), ["restarted", true]);
+  }
+  server.child.kill("SIGTERM");
+  const outcome = await server.finish();
+  assert.equal(outcome.code, 0, outcome.stderr);
+  assert.ok(!exists(path), `${path} still exists`);
+});
+
+Deno.test("server --unix exits 1 naming the path while another server listens there, and leaves it serving", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/taken.sock`;
+  const [first] = await spawnServer(unixPermissions(path), ["--unix", path]);
+  await using _ = first;
+  const before = identity(path);
+  {
+    await using second = spawnDeno([
+      ...unixPermissions(path),
+      modulePath("server.ts"),
+      "--unix",
+      path,
+    ]);
+    // A second server that did start would print its address, and be killed on disposal.
+    assert.equal(await second.readLine(), null);
+    const outcome = await second.finish();
+    assert.equal(outcome.code, 1, outcome.stderr);
+    assert.match(outcome.stderr, /^error: AddrInUse: /);
+    assert.ok(outcome.stderr.includes(`unix:${path}`), outcome.stderr);
+  }
+  assert.equal(identity(path), before);
+  {
+    await using client = await BufferedClient.connect("", 0, 16, { transport: "unix", path });
+    await client.sendMessage("0123456789first still serving");
+    assert.deepEqual(await client.receiveMessage(), ["first still serving", true]);
+  }
+  first.child.kill("SIGTERM");
+  assert.equal((await first.finish()).code, 0);
+});
+
+// --- IPv6 addresses in messages ----------------------------------------------
+
+/** Whether this machine has IPv6 loopback; the tests below are skipped without it. */
+const hasIpv6 = ((): boolean => {
+  try {
+    Deno.listen({ hostname: "::1", port: 0 }).close();
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** A port on ::1 that nothing listens on: one the system just handed out and took back. */
+function freeIpv6Port(): number {
+  const listener = Deno.listen({ hostname: "::1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+Deno.test("IPv6: a refused connect to ::1 or [::1] names [::1]:PORT, bracketed once", {
+  ignore: !hasIpv6,
+}, async () => {
+  const port = freeIpv6Port();
+  for (const hostname of ["::1", "[::1]"]) {
+    const error = await BufferedClient.connect(hostname, port, 16).then(
+      () => assert.fail("connect should have rejected"),
+      (error: unknown) => error,
+    );
+    assert.ok(error instanceof Deno.errors.ConnectionRefused, String(error));
+    assert.ok(error.message.includes(`[::1]:${port}`), error.message);
+    assert.ok(!error.message.includes("[["), error.message);
+  }
+});
+
+Deno.test("IPv6: a server on ::1 or [::1] whose port is taken names [::1]:PORT, bracketed once", {
+  ignore: !hasIpv6,
+}, () => {
+  using taken = Deno.listen({ hostname: "::1", port: 0 });
+  const { port } = taken.addr;
+  for (const hostname of ["::1", "[::1]"]) {
+    assert.throws(
+      () => new BufferedServer(hostname, port, 16, { log: () => {} }),
+      (error: unknown) => {
+        assert.ok(error instanceof Deno.errors.AddrInUse, String(error));
+        assert.ok(error.message.includes(`[::1]:${port}`), error.message);
+        assert.ok(!error.message.includes("[["), error.message);
+        return true;
+      },
+    );
+  }
+});
+
+Deno.test("IPv6: client --hostname [::1] says the server at [::1]:PORT went away, bracketed once", {
+  ignore: !hasIpv6,
+}, async () => {
+  // A fake server: reads the request and hangs up without a reply.
+  using listener = Deno.listen({ hostname: "::1", port: 0 });
+  const { port } = listener.addr;
+  await using client = spawnDeno([
+    `--allow-net=[::1]:${port}`,
+    CLIENT,
+    "--hostname",
+    "[::1]",
+    "--port",
+    `${port}`,
+    "0123456789hello",
+  ]);
+  {
+    using conn = await listener.accept();
+    assert.deepEqual(await readFrame(conn), frame("0123456789hello"));
+  }
+  const outcome = await client.finish();
+  assert.equal(outcome.code, 1);
+  assert.match(outcome.stderr, /^error: the server at \[::1\]:\d+ went away/);
+  assert.ok(outcome.stderr.includes(`[::1]:${port}`), outcome.stderr);
+  assert.ok(!outcome.stderr.includes("[["), outcome.stderr);
 });
