@@ -9,8 +9,12 @@
  *   that went away shows as `ok === false`, never as an exception.
  * - {@linkcode FrameDecoderStream} and {@linkcode FrameEncoderStream}: the same
  *   framing as web streams, for `conn.readable.pipeThrough(...)`.
- * - {@linkcode BufferedServer}: a demo service that answers each message with
- *   the message minus its first 10 characters, and survives bad clients.
+ * - {@linkcode serve}: your own service on the robust server machinery (a
+ *   handler from request payload to reply, binary or text with
+ *   {@linkcode textHandler}), shaped like `Deno.serve`.
+ * - {@linkcode BufferedServer}: a demo service on `serve` that answers each
+ *   message with the message minus its first 10 characters, and survives bad
+ *   clients.
  *
  * @example Echo through the demo server
  * ```ts
@@ -34,5 +38,6 @@
 
 export * from "./framing.ts";
 export * from "./client.ts";
+export * from "./serve.ts";
 export * from "./server.ts";
 export * from "./streams.ts";

@@ -39,21 +39,19 @@ import {
   stringFlag,
   UsageError,
 } from "./_cli.ts";
-import { durationOption, integerOption, MAX_DURATION } from "./_options.ts";
+import { MAX_DURATION } from "./_options.ts";
 import { errorMessage, formatAddr } from "./_net.ts";
-import { type AnyConn, endpoint, listen, setNoDelay, type TransportOptions } from "./_transport.ts";
-
-export type { TransportOptions };
+import { endpoint, type TransportOptions } from "./_transport.ts";
 import { offsetAfterCodePointsIn } from "./_utf8.ts";
+import { SERVER_DEFAULTS, ServerCore, type ServerStats, type ServerTimeout } from "./_server.ts";
 import {
   DEFAULT_BUFFER_SIZE,
   DEFAULT_MAX_FRAME_SIZE,
-  FrameReader,
-  FrameTooLargeError,
-  FrameWriter,
   InvalidUtf8Error,
   MAX_FRAME_SIZE_LIMIT,
 } from "./framing.ts";
+
+export type { ServerStats, TransportOptions };
 
 /**
  * Characters the demo service drops from the front of each message, counted
@@ -177,132 +175,21 @@ export interface BufferedServerOptions extends TransportOptions {
   log?: (line: string) => void;
 }
 
-interface Connection {
-  readonly conn: AnyConn;
-  readonly reader: FrameReader;
-  readonly writer: FrameWriter;
-  readonly peer: string;
-  /**
-   * What the connection is doing now, and since when (`performance.now()`):
-   * for "writing", since the socket last accepted reply bytes.
-   */
-  state: "waiting" | "writing" | "working" | "lingering";
-  since: number;
-  /** `writer.bytesWritten` when the sweep last looked: a change is progress. */
-  writtenAtSweep: number;
-  /** When the sweep first saw part of a frame, while the peer holds one open. */
-  frameSeenAt: number | undefined;
-  /** Why the server ended the connection, for the log line. */
-  closeReason: string | undefined;
-  /** Our write side is shut: the peer has every reply and an end of stream. */
-  hungUp: boolean;
-  /** Closes a hung-up connection once its peer is silent, or at `lingerUntil`. */
-  lingerTimer: ReturnType<typeof setTimeout> | undefined;
-  lingerUntil: number;
-  /** When the peer last sent bytes while the connection lingered (or when it began). */
-  heardAt: number;
-  /** The server has closed the socket. */
-  closed: boolean;
-  /**
-   * Why the replies written may not all have reached the peer (a reset, a
-   * close with input unread), for the log line; `undefined` while delivery
-   * is intact.
-   */
-  cut: string | undefined;
-}
-
-/** The server's options that are durations in milliseconds. */
-type Timeout =
-  | "idleTimeout"
-  | "frameTimeout"
-  | "writeTimeout"
-  | "shutdownTimeout"
-  | "lingerTimeout"
-  | "lingerTime";
-
-/** Time between two looks for timed-out connections, at most. */
-const SWEEP_INTERVAL_MAX = 1000;
 /**
- * The defaults of the server's limits and timeouts (milliseconds), declared
- * once for the constructor, the flags and the help text.
+ * The demo's defaults: the generic server's, with the assignment's
+ * one-client-at-a-time server.
  */
-const DEFAULTS = {
-  /** The assignment's one-client-at-a-time server. */
-  maxConnections: 1,
-  idleTimeout: 300_000,
-  frameTimeout: 30_000,
-  writeTimeout: 30_000,
-  shutdownTimeout: 5_000,
-  /** nginx's `lingering_timeout`. */
-  lingerTimeout: 5_000,
-  /** nginx's `lingering_time`. */
-  lingerTime: 30_000,
-} as const;
-/** First pause of the accept loop after a failed accept; it doubles up to the next. */
-const ACCEPT_BACKOFF_MIN = 10;
-/** Longest pause between accept attempts while they fail (Node and hyper back off to 1 s). */
-const ACCEPT_BACKOFF_MAX = 1000;
-/** Where lingering reads go; shared, as nobody looks at what lands in it. */
-const DISCARD = new Uint8Array(16 * 1024);
+const DEFAULTS = { ...SERVER_DEFAULTS, maxConnections: 1 } as const;
 
 /**
- * Failed accepts, in episodes: out of file descriptors, most often. Retrying
- * at once would spin a core and flood the log, so the accept loop backs off
- * (10 ms doubling to 1 s, as Node and hyper do) and logs one line when an
- * episode starts and one with its count when it ends; a connection that
- * closes wakes the loop at once, so it resumes at full speed as soon as a
- * descriptor frees. An episode ends once accepts have succeeded for
- * `ACCEPT_BACKOFF_MAX` ms without a failure, or when the server stops.
+ * The demo service's handler: the payload minus its first 10 code points, as
+ * a view of the same bytes (nothing is copied), or an
+ * {@linkcode InvalidUtf8Error} when the payload is not text.
  */
-class AcceptFailures {
-  #log: (line: string) => void;
-  #count = 0;
-  #since = 0;
-  #backoff = 0;
-  #calm: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(log: (line: string) => void) {
-    this.#log = log;
-  }
-
-  /** Records a failed accept; returns how long to wait before the next, in ms. */
-  failed(error: unknown): number {
-    clearTimeout(this.#calm);
-    this.#calm = undefined;
-    if (this.#count++ === 0) {
-      this.#since = performance.now();
-      this.#log(
-        `accept failed: ${errorMessage(error)}; backing off up to ${ACCEPT_BACKOFF_MAX} ms`,
-      );
-    }
-    this.#backoff = Math.min(ACCEPT_BACKOFF_MAX, Math.max(ACCEPT_BACKOFF_MIN, this.#backoff * 2));
-    return this.#backoff;
-  }
-
-  /** Records an accept that worked: the episode ends if none fails for a while. */
-  succeeded(): void {
-    if (this.#count === 0 || this.#calm !== undefined) return;
-    this.#calm = setTimeout(() => this.end(), ACCEPT_BACKOFF_MAX);
-  }
-
-  /**
-   * Ends the episode, if one is under way, with its summary line: recovered,
-   * or still failing when the server stops (`recovered` false).
-   */
-  end(recovered = true): void {
-    const calm = this.#calm !== undefined;
-    clearTimeout(this.#calm);
-    this.#calm = undefined;
-    if (this.#count === 0) return;
-    const lasted = Math.round(performance.now() - this.#since);
-    const times = this.#count === 1 ? "1 time" : `${this.#count} times`;
-    this.#log(
-      recovered || calm
-        ? `accept recovered: it had failed ${times} over ${lasted} ms`
-        : `accept still failing when the server stopped: ${times} over ${lasted} ms`,
-    );
-    this.#count = this.#backoff = 0;
-  }
+function dropSkippedCharacters(payload: Uint8Array): Uint8Array {
+  const cut = offsetAfterCodePointsIn(payload, 0, payload.length, SKIPPED_CHARACTERS);
+  if (cut < 0) throw new InvalidUtf8Error(payload.length);
+  return payload.subarray(cut);
 }
 
 /**
@@ -341,27 +228,7 @@ class AcceptFailures {
  * ```
  */
 export class BufferedServer implements AsyncDisposable {
-  #listener: Deno.Listener<AnyConn, Deno.Addr>;
-  #bufferSize: number;
-  #maxFrameSize: number;
-  #maxConnections: number;
-  #idleTimeout: number;
-  #frameTimeout: number;
-  #writeTimeout: number;
-  #shutdownTimeout: number;
-  #lingerTimeout: number;
-  #lingerTime: number;
-  #log: (line: string) => void;
-
-  #keepRunning = true;
-  #accepted = 0;
-  #serving: Promise<void> | undefined;
-  #connections = new Map<Deno.Conn, Connection>();
-  #connectionTasks = new Set<Promise<void>>();
-  #wakeAcceptLoop: (() => void) | undefined;
-  #acceptFailures: AcceptFailures;
-  #sweepTimer: ReturnType<typeof setInterval> | undefined;
-  #shutdownTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #core: ServerCore;
 
   /**
    * Binds `hostname:port` and prepares to serve.
@@ -390,32 +257,13 @@ export class BufferedServer implements AsyncDisposable {
     bufferSize: number = DEFAULT_BUFFER_SIZE,
     options: BufferedServerOptions = {},
   ) {
-    const listenHostname = hostname === "" ? "0.0.0.0" : hostname;
-    const where = endpoint(listenHostname, port, options);
-    this.#bufferSize = integerOption("bufferSize", bufferSize, DEFAULT_BUFFER_SIZE, 1);
-    this.#maxFrameSize = integerOption(
-      "maxFrameSize",
-      options.maxFrameSize,
-      DEFAULT_MAX_FRAME_SIZE,
-      0,
-      MAX_FRAME_SIZE_LIMIT,
-    );
-    this.#maxConnections = integerOption(
-      "maxConnections",
-      options.maxConnections,
+    const where = endpoint(hostname === "" ? "0.0.0.0" : hostname, port, options);
+    this.#core = new ServerCore(
+      where,
+      { ...options, bufferSize },
+      dropSkippedCharacters,
       DEFAULTS.maxConnections,
-      1,
     );
-    const duration = (name: Timeout): number => durationOption(name, options[name], DEFAULTS[name]);
-    this.#idleTimeout = duration("idleTimeout");
-    this.#frameTimeout = duration("frameTimeout");
-    this.#writeTimeout = duration("writeTimeout");
-    this.#shutdownTimeout = duration("shutdownTimeout");
-    this.#lingerTimeout = duration("lingerTimeout");
-    this.#lingerTime = duration("lingerTime");
-    this.#log = options.log ?? ((line) => console.error(line));
-    this.#acceptFailures = new AcceptFailures(this.#log);
-    this.#listener = listen(where, options.tls, options.reusePort ?? false);
   }
 
   /**
@@ -423,7 +271,7 @@ export class BufferedServer implements AsyncDisposable {
    * constructed with port 0.
    */
   get addr(): Deno.NetAddr {
-    const addr = this.#listener.addr;
+    const addr = this.#core.addr;
     if (!("hostname" in addr)) {
       throw new TypeError("A Unix socket server has no network address: see localAddr");
     }
@@ -432,27 +280,28 @@ export class BufferedServer implements AsyncDisposable {
 
   /** The address the server listens on, whatever the transport (a Unix socket's path included). */
   get localAddr(): Deno.Addr {
-    return this.#listener.addr;
+    return this.#core.addr;
   }
 
   /** Connections being served now. */
   get connectionCount(): number {
-    return this.#connections.size;
+    return this.#core.connectionCount;
   }
 
   /**
    * `true` from construction until the server is told to stop. Setting it to
    * `false` stops the server (as {@linkcode BufferedServer.shutdown} does):
-   * it stops accepting at once, replies to every request already received,
-   * closes every connection, and `start()` resolves. The server never sets it
-   * to `false` itself, and a stopped server does not start again.
+   * it stops accepting at once, replies to every request already read,
+   * closes every connection, and `start()` resolves. A request whose read the
+   * server takes in after that is not answered. The server never sets it to
+   * `false` itself, and a stopped server does not start again.
    */
   get keepRunning(): boolean {
-    return this.#keepRunning;
+    return this.#core.keepRunning;
   }
 
   set keepRunning(value: boolean) {
-    if (!value) this.#stop();
+    if (!value) this.#core.stop();
   }
 
   /**
@@ -472,8 +321,7 @@ export class BufferedServer implements AsyncDisposable {
    * ```
    */
   start(): Promise<void> {
-    this.#serving ??= this.#acceptLoop();
-    return this.#serving;
+    return this.#core.start();
   }
 
   /**
@@ -490,355 +338,38 @@ export class BufferedServer implements AsyncDisposable {
    * ```
    */
   shutdown(): void {
-    this.#stop();
+    this.#core.stop();
+  }
+
+  /**
+   * What the server has done: connections, frames, bytes and why
+   * connections ended; see {@linkcode ServerStats}.
+   *
+   * @returns The counters, connections still open included.
+   *
+   * @example After one exchange
+   * ```ts
+   * import { BufferedServer } from "./server.ts";
+   * import { BufferedClient } from "./client.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new BufferedServer("127.0.0.1", 0, 1024, { log: () => {} });
+   * server.start();
+   * await using client = await BufferedClient.connect("127.0.0.1", server.addr.port);
+   * await client.sendMessage("0123456789hi");
+   * await client.receiveMessage();
+   * assert.equal(server.stats().framesReceived, 1);
+   * assert.equal(server.stats().bytesSent, 4 + 2);
+   * ```
+   */
+  stats(): ServerStats {
+    return this.#core.stats();
   }
 
   /** Stops the server and waits until it has stopped. */
   async [Symbol.asyncDispose](): Promise<void> {
-    this.#stop();
-    await this.#serving;
-  }
-
-  #stop(): void {
-    if (!this.#keepRunning) return;
-    this.#keepRunning = false;
-    this.#closeListener();
-    this.#wakeAcceptLoop?.();
-    // A connection waiting on its client has no whole request left unanswered
-    // (the serve loop parses every buffered frame before it waits), so it is
-    // hung up now; the others finish the replies they owe, then hang up
-    // themselves. A read whose completion the serve loop takes in after this
-    // point brought requests that arrived after the stop: they are not
-    // answered (the assignment's shutdown scenario expects `["", false]`).
-    for (const connection of this.#connections.values()) {
-      if (connection.state === "waiting") this.#hangUp(connection, "server stopping");
-    }
-    if (this.#connections.size > 0 && this.#shutdownTimeout > 0) {
-      this.#shutdownTimer = setTimeout(() => {
-        const why = `server stopping: shutdownTimeout of ${this.#shutdownTimeout} ms reached`;
-        for (const connection of this.#connections.values()) {
-          if (connection.hungUp) {
-            this.#endLinger(connection, why);
-          } else {
-            connection.cut ??= why;
-            this.#close(
-              connection,
-              `server stopping: replies unsent after ${this.#shutdownTimeout} ms`,
-            );
-          }
-        }
-      }, this.#shutdownTimeout);
-    }
-  }
-
-  #closeListener(): void {
-    try {
-      this.#listener.close();
-    } catch {
-      return; // Already closed.
-    }
-    const addr = this.#listener.addr;
-    if ("path" in addr && addr.path !== "") {
-      // A Unix socket's file outlives its listener: remove it so the path can be reused.
-      try {
-        Deno.removeSync(addr.path);
-      } catch {
-        // Removed already, or not ours to remove.
-      }
-    }
-  }
-
-  async #acceptLoop(): Promise<void> {
-    try {
-      while (this.#keepRunning) {
-        if (this.#connections.size >= this.#maxConnections) {
-          await this.#pauseAcceptLoop(undefined);
-          continue;
-        }
-        let conn: AnyConn;
-        try {
-          conn = await this.#listener.accept();
-        } catch (error) {
-          if (!this.#keepRunning || error instanceof Deno.errors.BadResource) break;
-          await this.#pauseAcceptLoop(this.#acceptFailures.failed(error));
-          continue;
-        }
-        this.#acceptFailures.succeeded();
-        if (!this.#keepRunning) {
-          conn.close();
-          break;
-        }
-        this.#track(conn);
-      }
-    } finally {
-      this.#closeListener();
-      this.#acceptFailures.end(false);
-      while (this.#connectionTasks.size > 0) await Promise.all(this.#connectionTasks);
-      clearTimeout(this.#shutdownTimer);
-    }
-  }
-
-  /**
-   * Waits until a connection closes (freeing a descriptor and a slot) or the
-   * server stops, or `ms` have passed when given.
-   */
-  async #pauseAcceptLoop(ms: number | undefined): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await new Promise<void>((resolve) => {
-      this.#wakeAcceptLoop = resolve;
-      if (ms !== undefined) timer = setTimeout(resolve, ms);
-    });
-    clearTimeout(timer);
-    this.#wakeAcceptLoop = undefined;
-  }
-
-  #track(conn: AnyConn): void {
-    const connection: Connection = {
-      conn,
-      reader: new FrameReader(conn, {
-        bufferSize: this.#bufferSize,
-        maxFrameSize: this.#maxFrameSize,
-      }),
-      writer: new FrameWriter(conn),
-      // A Unix socket's clients have no address of their own: number them.
-      peer: "hostname" in conn.remoteAddr
-        ? formatAddr(conn.remoteAddr)
-        : `${formatAddr(this.#listener.addr)} client ${++this.#accepted}`,
-      state: "working",
-      since: performance.now(),
-      writtenAtSweep: 0,
-      frameSeenAt: undefined,
-      closeReason: undefined,
-      hungUp: false,
-      lingerTimer: undefined,
-      lingerUntil: 0,
-      heardAt: 0,
-      closed: false,
-      cut: undefined,
-    };
-    this.#connections.set(conn, connection);
-    this.#startSweeping();
-    const task: Promise<void> = this.#serve(connection).finally(() => {
-      this.#connections.delete(conn);
-      this.#connectionTasks.delete(task);
-      if (this.#connections.size === 0) this.#stopSweeping();
-      this.#wakeAcceptLoop?.();
-    });
-    this.#connectionTasks.add(task);
-  }
-
-  async #serve(connection: Connection): Promise<void> {
-    const { conn, reader, writer, peer } = connection;
-    this.#log(`${peer} connected`);
-    let reason = "closed by client";
-    let linger = true;
-    /** Replies queued, and of those, replies the socket has accepted whole. */
-    let queued = 0;
-    let answered = 0;
-    // One closure per connection, so the reader's call to it stays monomorphic.
-    const answer = (buffer: Uint8Array, start: number, end: number): void => {
-      const replyStart = offsetAfterCodePointsIn(buffer, start, end, SKIPPED_CHARACTERS);
-      if (replyStart < 0) throw new InvalidUtf8Error(end - start);
-      // A long reply is written straight from the receive array: it is not
-      // reused before the flush that follows, which comes before the next read.
-      writer.enqueueRange(buffer, replyStart, end, true);
-      queued++;
-    };
-    try {
-      setNoDelay(conn);
-      while (true) {
-        // No whole frame is left buffered here: each read's frames are all
-        // answered before the next.
-        if (connection.hungUp || !this.#keepRunning) {
-          reason = "server stopping";
-          break;
-        }
-        connection.state = "waiting";
-        connection.since = performance.now();
-        connection.frameSeenAt = undefined;
-        const payload = await reader.readView();
-        connection.state = "working";
-        if (payload === null) {
-          linger = false;
-          break;
-        }
-        // Hung up while this frame arrived, or it arrived after the stop:
-        // either way it is not answered.
-        if (connection.hungUp || !this.#keepRunning) {
-          reason = "server stopping";
-          break;
-        }
-        answer(payload, 0, payload.byteLength);
-        // The frames that came with it are parsed synchronously, without a
-        // view each, so that the replies to one read go out in one write.
-        reader.readEachBuffered(answer);
-        await this.#flush(connection);
-        answered = queued;
-        connection.state = "working";
-      }
-    } catch (error) {
-      reason = errorMessage(error);
-      // A frame the server refuses leaves the stream usable up to it: the
-      // requests that arrived whole before it are still answered. A broken
-      // socket (reset, end inside a frame) has nobody left to answer.
-      linger = error instanceof FrameTooLargeError || error instanceof InvalidUtf8Error;
-      if (linger && connection.closeReason === undefined && writer.pendingBytes > 0) {
-        try {
-          await this.#flush(connection);
-        } catch (error) {
-          reason = errorMessage(error);
-          linger = false;
-        }
-      }
-      if (writer.pendingBytes === 0) answered = queued;
-    } finally {
-      if (linger && connection.closeReason === undefined) this.#hangUp(connection, reason);
-      if (connection.hungUp) await this.#linger(connection);
-      clearTimeout(connection.lingerTimer);
-      const unsent = queued - answered;
-      // Replies written and then lost to a reset or a close are not "answered".
-      if (unsent > 0) connection.cut ??= `${unsent} ${unsent === 1 ? "reply" : "replies"} unsent`;
-      this.#close(connection, reason);
-      const frames = answered === 1 ? "1 frame" : `${answered} frames`;
-      const why = connection.closeReason ?? reason;
-      const delivery = connection.cut === undefined || queued === 0
-        ? `${frames} answered`
-        : connection.cut === why
-        ? `${frames} written, delivery not confirmed`
-        : `${frames} written, delivery not confirmed: ${connection.cut}`;
-      this.#log(`${peer} disconnected: ${why} (${delivery})`);
-    }
-  }
-
-  /** Flushes the replies, timed by the sweep as "writing" until the caller moves on. */
-  #flush(connection: Connection): Promise<void> {
-    connection.state = "writing";
-    connection.since = performance.now();
-    connection.writtenAtSweep = connection.writer.bytesWritten;
-    return connection.writer.flush();
-  }
-
-  /**
-   * Shuts our write side, so the peer receives every reply already written
-   * and then end of stream; {@linkcode BufferedServer.#linger} then waits for
-   * the peer to close.
-   */
-  #hangUp(connection: Connection, reason: string): void {
-    connection.closeReason ??= reason;
-    if (connection.hungUp) return;
-    connection.hungUp = true;
-    // Rejects (already shut or closed, a TLS alert) are of no interest: the
-    // connection is ending either way.
-    connection.conn.closeWrite().catch(() => {});
-    connection.lingerUntil = performance.now() + this.#lingerTime;
-    connection.heardAt = -Infinity;
-    this.#armLinger(connection);
-  }
-
-  /** (Re)starts the linger timer: `lingerTimeout` of silence, within `lingerTime` in all. */
-  #armLinger(connection: Connection): void {
-    clearTimeout(connection.lingerTimer);
-    const left = connection.lingerUntil - performance.now();
-    const silence = this.#lingerTimeout;
-    const wait = Math.max(0, Math.min(silence, left));
-    connection.lingerTimer = setTimeout(() => {
-      this.#endLinger(
-        connection,
-        wait < silence ? `linger time of ${this.#lingerTime} ms reached` : "linger timeout",
-      );
-    }, wait);
-  }
-
-  /**
-   * Lingering close, as nginx does it: reads and discards what a hung-up peer
-   * still sends until it closes. Closing while its bytes sit unread would
-   * reset the connection and destroy replies the peer has not read yet; the
-   * peer's end of stream says it has read them all.
-   */
-  async #linger(connection: Connection): Promise<void> {
-    connection.state = "lingering";
-    try {
-      while (!connection.closed) {
-        const n = await connection.conn.read(DISCARD);
-        if (n === null) return;
-        connection.heardAt = performance.now();
-        this.#armLinger(connection);
-      }
-    } catch (error) {
-      // Closed by the linger or shutdown timer, which judged the delivery; or reset by the peer.
-      if (!connection.closed) connection.cut ??= `${errorMessage(error)} while lingering`;
-    }
-  }
-
-  /**
-   * Ends a linger before the peer closed. A peer that went silent has nothing
-   * unread on our side, so the close sends no reset and the kernel still
-   * delivers what is queued; a peer still sending will be reset by its next
-   * bytes, which may destroy replies it has not read yet.
-   */
-  #endLinger(connection: Connection, why: string): void {
-    if (performance.now() - connection.heardAt < this.#lingerTimeout) {
-      connection.cut ??= `${why} while the peer was still sending`;
-    }
-    this.#close(connection, connection.closeReason ?? why);
-  }
-
-  /** Closes at once: used when nothing more can reach the peer. */
-  #close(connection: Connection, reason: string): void {
-    connection.closeReason ??= reason;
-    connection.closed = true;
-    try {
-      connection.conn.close();
-    } catch {
-      // Already closed.
-    }
-  }
-
-  #startSweeping(): void {
-    if (this.#sweepTimer !== undefined) return;
-    const shortest = Math.min(
-      ...[this.#idleTimeout, this.#frameTimeout, this.#writeTimeout].filter((t) => t > 0),
-    );
-    if (!Number.isFinite(shortest)) return;
-    const interval = Math.max(10, Math.min(SWEEP_INTERVAL_MAX, Math.floor(shortest / 4)));
-    this.#sweepTimer = setInterval(() => this.#sweep(), interval);
-  }
-
-  #stopSweeping(): void {
-    clearInterval(this.#sweepTimer);
-    this.#sweepTimer = undefined;
-  }
-
-  /** Closes connections that exceeded a timeout: one timer for all of them. */
-  #sweep(): void {
-    const now = performance.now();
-    for (const connection of this.#connections.values()) {
-      if (connection.state === "writing") {
-        // A peer that reads slowly but steadily is making progress: the
-        // timeout counts from the last bytes the socket accepted.
-        const written = connection.writer.bytesWritten;
-        if (written !== connection.writtenAtSweep) {
-          connection.writtenAtSweep = written;
-          connection.since = now;
-        } else if (this.#writeTimeout > 0 && now - connection.since > this.#writeTimeout) {
-          const why = `write timeout: replies not read for ${this.#writeTimeout} ms`;
-          connection.cut ??= why;
-          this.#close(connection, why);
-        }
-      } else if (connection.state === "waiting") {
-        if (connection.reader.isMidFrame) {
-          connection.frameSeenAt ??= now;
-          if (this.#frameTimeout > 0 && now - connection.frameSeenAt > this.#frameTimeout) {
-            this.#hangUp(
-              connection,
-              `frame timeout: frame incomplete after ${this.#frameTimeout} ms`,
-            );
-          }
-        } else if (this.#idleTimeout > 0 && now - connection.since > this.#idleTimeout) {
-          this.#hangUp(connection, `idle timeout: no frame for ${this.#idleTimeout} ms`);
-        }
-      }
-    }
+    this.#core.stop();
+    await this.#core.start();
   }
 }
 
@@ -872,7 +403,7 @@ standard error for each connection opened and closed. SIGINT or SIGTERM stops
 it gracefully (exit 0); a usage error exits 2.`;
 
 /** Reads the duration flag `--flag` in milliseconds, defaulting as the option `name` does. */
-function durationFlag(values: CommandLine["values"], flag: string, name: Timeout): number {
+function durationFlag(values: CommandLine["values"], flag: string, name: ServerTimeout): number {
   return integerFlag(values, flag, DEFAULTS[name], 0, MAX_DURATION);
 }
 

@@ -40,7 +40,7 @@
  * @module
  */
 
-import { integerOption } from "./_options.ts";
+import { maxFrameSizeOption } from "./_options.ts";
 import {
   type ByteSource,
   encodeFrame,
@@ -408,13 +408,7 @@ export class FrameEncoderStream extends TransformStream<string | Uint8Array, Uin
    */
   constructor(options?: FrameLimitOptions) {
     const limit: FrameLimitOptions = {
-      maxFrameSize: integerOption(
-        "maxFrameSize",
-        options?.maxFrameSize,
-        MAX_FRAME_SIZE_LIMIT,
-        0,
-        MAX_FRAME_SIZE_LIMIT,
-      ),
+      maxFrameSize: maxFrameSizeOption(options?.maxFrameSize, MAX_FRAME_SIZE_LIMIT),
     };
     super({
       transform(chunk, controller): void {

@@ -1,0 +1,585 @@
+// Copyright 2026 the buffered-framing authors. MIT license.
+// Reading frames from a byte source through one fixed-size receive buffer.
+
+import { DEFAULT_BUFFER_SIZE, DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE } from "./constants.ts";
+import { IncompleteFrameError } from "./errors.ts";
+import type { ByteSource, FrameLimitOptions } from "./types.ts";
+import { checkFrameSize, readHeader } from "./_header.ts";
+import { integerOption, maxFrameSizeOption } from "./_options.ts";
+
+/**
+ * Options for {@linkcode FrameReader}.
+ *
+ * @example A 16-byte buffer still reads a longer frame, in several reads
+ * ```ts
+ * import { encodeFrame, FrameReader, type FrameReaderOptions } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = encodeFrame("a message longer than the buffer");
+ * let offset = 0;
+ * const source = {
+ *   read(p: Uint8Array): Promise<number | null> {
+ *     if (offset === bytes.byteLength) return Promise.resolve(null);
+ *     const n = Math.min(p.byteLength, bytes.byteLength - offset);
+ *     p.set(bytes.subarray(offset, offset + n));
+ *     offset += n;
+ *     return Promise.resolve(n);
+ *   },
+ * };
+ * const options: FrameReaderOptions = { bufferSize: 16, maxFrameSize: 1024 };
+ * const payload = await new FrameReader(source, options).read();
+ * assert.equal(new TextDecoder().decode(payload!), "a message longer than the buffer");
+ * ```
+ */
+export interface FrameReaderOptions extends FrameLimitOptions {
+  /**
+   * Size of the receive buffer in bytes: no `read` call asks for more. Any
+   * integer from 1 up works; frames longer than the buffer are read in
+   * several calls.
+   *
+   * @default {1024}
+   */
+  bufferSize?: number;
+}
+
+/**
+ * Turns Deno's `UnexpectedEof` into end of stream. A TLS peer that closes
+ * without `close_notify` makes reads reject with it; frames delimit
+ * themselves, so a cut inside one is still an {@linkcode IncompleteFrameError},
+ * and a close between frames is a clean end, as over plain TCP.
+ */
+function endOfStreamOnUnexpectedEof(error: unknown): null {
+  if (error instanceof Deno.errors.UnexpectedEof) return null;
+  throw error;
+}
+
+/**
+ * Reads frames from a byte source with one fixed-size receive buffer.
+ *
+ * Every `read` call on the source asks for at most `bufferSize` bytes, and
+ * calls repeat until the declared length is met. Bytes of the next frame that
+ * arrive with the current one stay in the buffer for the next call: never
+ * lost, never mixed in. A frame longer than the buffer is read straight into
+ * its own array, which is allocated only after its length has been checked
+ * against `maxFrameSize`.
+ *
+ * A reader that has thrown stays failed: after its first error (a
+ * {@linkcode FrameTooLargeError}, an {@linkcode IncompleteFrameError}, or
+ * an error from the source such as a reset), every later
+ * {@linkcode FrameReader.read}, {@linkcode FrameReader.readView},
+ * {@linkcode FrameReader.readBuffered} and
+ * {@linkcode FrameReader.readEachBuffered} throws that same error object
+ * again, without calling the source, and
+ * {@linkcode FrameReader.hasBufferedFrame} is `false`. Once a frame is
+ * refused or cut, the bytes after it cannot be trusted to start a frame, so
+ * the reader never parses them. (tokio's `FramedRead` likewise stops
+ * decoding after an error, since tokio-rs/tokio#3976, though it then ends
+ * the stream where this reader repeats the error.)
+ *
+ * @example A refused frame fails the reader for good
+ * ```ts
+ * import { FrameReader, FrameTooLargeError } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // Declares 17 bytes, over the limit; the 4 bytes after it would parse as an empty frame.
+ * const bytes = new Uint8Array([0, 0, 0, 17, 0, 0, 0, 0]);
+ * let sent = false;
+ * const source = {
+ *   read(p: Uint8Array): Promise<number | null> {
+ *     if (sent) return Promise.resolve(null);
+ *     sent = true;
+ *     p.set(bytes);
+ *     return Promise.resolve(bytes.byteLength);
+ *   },
+ * };
+ * const reader = new FrameReader(source, { maxFrameSize: 16 });
+ * const failure = await reader.read().catch((error) => error);
+ * assert.ok(failure instanceof FrameTooLargeError);
+ * await assert.rejects(reader.read(), (error) => error === failure);
+ * assert.equal(reader.hasBufferedFrame, false);
+ * ```
+ *
+ * @example Read every frame of a connection
+ * ```ts
+ * import { FrameReader, writeFrame } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = listener.addr;
+ * const sent = (async () => {
+ *   using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+ *   await writeFrame(conn, "first");
+ *   await writeFrame(conn, "second");
+ * })();
+ * using conn = await listener.accept();
+ * const received: string[] = [];
+ * for await (const payload of new FrameReader(conn, { bufferSize: 4 })) {
+ *   received.push(new TextDecoder().decode(payload));
+ * }
+ * await sent;
+ * assert.deepEqual(received, ["first", "second"]);
+ * ```
+ */
+export class FrameReader implements AsyncIterable<Uint8Array> {
+  #source: ByteSource;
+  #bufferSize: number;
+  #maxFrameSize: number;
+  #buffer: Uint8Array;
+  #view: DataView;
+  /** Unconsumed bytes are `#buffer[#start, #end)`. */
+  #start = 0;
+  #end = 0;
+  /**
+   * Gathers each header on the side when the buffer is too small to hold one
+   * (`bufferSize` below `HEADER_SIZE`); made only then.
+   */
+  #header: Uint8Array | undefined;
+  #headerView: DataView | undefined;
+  /** Bytes of the current frame have arrived that are not in `#buffer` (a header or long payload). */
+  #inFrame = false;
+  /** The array {@linkcode FrameReader.readView} reads long frames into, kept between long frames. */
+  #long: Uint8Array | undefined;
+  /**
+   * The first error thrown, boxed since a source may reject with anything:
+   * every later read throws it again.
+   */
+  #failure: { error: unknown } | null = null;
+
+  /**
+   * Constructs a reader over `source`.
+   *
+   * @param source Where to read from, such as a `Deno.Conn`.
+   * @param options The receive buffer's size and the limit on a payload.
+   * @throws {RangeError} When `bufferSize` is not an integer of at least 1, or
+   * `maxFrameSize` not an integer from 0 to 2^32 − 1.
+   */
+  constructor(source: ByteSource, options?: FrameReaderOptions) {
+    this.#source = source;
+    this.#bufferSize = integerOption("bufferSize", options?.bufferSize, DEFAULT_BUFFER_SIZE, 1);
+    this.#maxFrameSize = maxFrameSizeOption(options?.maxFrameSize, DEFAULT_MAX_FRAME_SIZE);
+    this.#buffer = new Uint8Array(this.#bufferSize);
+    this.#view = new DataView(this.#buffer.buffer);
+    if (this.#bufferSize < HEADER_SIZE) {
+      this.#header = new Uint8Array(HEADER_SIZE);
+      this.#headerView = new DataView(this.#header.buffer);
+    }
+  }
+
+  /** Size of the receive buffer, in bytes. */
+  get bufferSize(): number {
+    return this.#bufferSize;
+  }
+
+  /** Largest payload accepted, in bytes. */
+  get maxFrameSize(): number {
+    return this.#maxFrameSize;
+  }
+
+  /** Bytes received and not yet returned as part of a frame. */
+  get bufferedBytes(): number {
+    return this.#end - this.#start;
+  }
+
+  /**
+   * Whether bytes of a frame not yet returned have arrived. While the reader
+   * waits on its source, this means part of a frame came and the rest has
+   * not: a peer that stops here holds a frame open, which is what a timeout
+   * for stalled peers watches for.
+   */
+  get isMidFrame(): boolean {
+    return this.#inFrame || this.#end > this.#start;
+  }
+
+  /**
+   * Whether a whole frame is already in the buffer, so that the next
+   * {@linkcode FrameReader.read} needs no `read` call on the source. A loop
+   * can so tell that more frames of the same read are waiting, and, say,
+   * batch its replies to them into one write.
+   */
+  get hasBufferedFrame(): boolean {
+    // Mid-frame, the buffer starts inside a payload, not at a header; after
+    // a failure, nothing more is returned.
+    if (this.#inFrame || this.#failure !== null) return false;
+    const available = this.#end - this.#start;
+    return available >= HEADER_SIZE &&
+      available - HEADER_SIZE >= readHeader(this.#view, this.#start);
+  }
+
+  /**
+   * Reads the next frame's payload into an array the caller owns.
+   *
+   * @returns The payload, or `null` when the stream ended cleanly between
+   * frames.
+   * @throws {FrameTooLargeError} When the frame declares more than `maxFrameSize`.
+   * @throws {IncompleteFrameError} When the stream ends inside a frame.
+   * @throws {unknown} The source's error, as it rejected with it (except
+   * `Deno.errors.UnexpectedEof`, which counts as the end of the stream).
+   * After any error, every later call throws that same error again.
+   */
+  async read(): Promise<Uint8Array | null> {
+    const payload = this.readBuffered() ?? await this.#readFromSource(false);
+    // A view into the receive buffer is copied out; a long frame already has its own array.
+    return payload !== null && payload.buffer === this.#buffer.buffer ? payload.slice() : payload;
+  }
+
+  /**
+   * Reads the next frame's payload without copying it: the view is valid only
+   * until the next call. A frame longer than the receive buffer is read into
+   * a second array that is kept for the next long frame (and dropped when a
+   * frame that fits the buffer comes), so a stream of long frames allocates
+   * once.
+   *
+   * @returns The payload, or `null` when the stream ended cleanly between
+   * frames.
+   * @throws {FrameTooLargeError} When the frame declares more than `maxFrameSize`.
+   * @throws {IncompleteFrameError} When the stream ends inside a frame.
+   * @throws {unknown} The source's error, as for {@linkcode FrameReader.read}.
+   * After any error, every later call throws that same error again.
+   */
+  readView(): Promise<Uint8Array | null> {
+    let payload: Uint8Array | undefined;
+    try {
+      payload = this.readBuffered();
+    } catch (error) {
+      // Rejected, not thrown: a caller of a promise-returning method catches one way.
+      return Promise.reject(error);
+    }
+    return payload === undefined ? this.#readFromSource(true) : Promise.resolve(payload);
+  }
+
+  /**
+   * Hands the memory behind every payload view returned so far over to the
+   * caller: the next read fills a new receive buffer (the bytes received and
+   * not yet returned move into it) and a long frame a new array, so those
+   * views keep their bytes for as long as the caller holds them. For code
+   * that passes views to work outliving the next read, such as an async
+   * request handler, at the cost of one `bufferSize` allocation a call. Call
+   * it between reads, not while one is pending.
+   *
+   * @example Keep a view across later reads
+   * ```ts
+   * import { encodeFrame, FrameReader } from "./framing.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const bytes = new Uint8Array([...encodeFrame("kept"), ...encodeFrame("next")]);
+   * let offset = 0;
+   * const source = {
+   *   // Two bytes a call: every frame needs reads that reuse the buffer.
+   *   read(p: Uint8Array): Promise<number | null> {
+   *     if (offset === bytes.length) return Promise.resolve(null);
+   *     const n = Math.min(2, p.length, bytes.length - offset);
+   *     p.set(bytes.subarray(offset, offset + n));
+   *     offset += n;
+   *     return Promise.resolve(n);
+   *   },
+   * };
+   * const reader = new FrameReader(source, { bufferSize: 8 });
+   * const kept = await reader.readView();
+   * reader.detachBuffers();
+   * await reader.readView();
+   * assert.equal(new TextDecoder().decode(kept!), "kept");
+   * ```
+   */
+  detachBuffers(): void {
+    const fresh = new Uint8Array(this.#bufferSize);
+    fresh.set(this.#buffer.subarray(this.#start, this.#end));
+    this.#end -= this.#start;
+    this.#start = 0;
+    this.#buffer = fresh;
+    this.#view = new DataView(fresh.buffer);
+    this.#long = undefined;
+  }
+
+  /**
+   * Returns the next frame's payload if the whole frame is already in the
+   * receive buffer, without waiting and without copying (the view is valid
+   * until the next read); otherwise `undefined`, and nothing is consumed.
+   * A loop can so take every frame of one read synchronously, with no
+   * promise per frame.
+   *
+   * @returns The payload, or `undefined` when the next frame is not all here.
+   * @throws {FrameTooLargeError} When the frame declares more than `maxFrameSize`.
+   * @throws {unknown} The reader's earlier error, if it has failed: every call
+   * after any error throws that same error again.
+   *
+   * @example Take every frame that one read brought, with no await between them
+   * ```ts
+   * import { encodeFrame, FrameReader } from "./framing.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const bytes = new Uint8Array([...encodeFrame("one"), ...encodeFrame("two")]);
+   * let given = false;
+   * const source = {
+   *   read(p: Uint8Array): Promise<number | null> {
+   *     if (given) return Promise.resolve(null);
+   *     given = true;
+   *     p.set(bytes);
+   *     return Promise.resolve(bytes.byteLength);
+   *   },
+   * };
+   * const reader = new FrameReader(source);
+   * const seen = [new TextDecoder().decode((await reader.readView())!)];
+   * assert.equal(reader.hasBufferedFrame, true);
+   * let payload: Uint8Array | undefined;
+   * while ((payload = reader.readBuffered()) !== undefined) {
+   *   seen.push(new TextDecoder().decode(payload));
+   * }
+   * assert.deepEqual(seen, ["one", "two"]);
+   * assert.equal(reader.hasBufferedFrame, false);
+   * ```
+   */
+  readBuffered(): Uint8Array | undefined {
+    if (this.#failure !== null) throw this.#failure.error;
+    const start = this.#start;
+    const available = this.#end - start;
+    if (available < HEADER_SIZE) return undefined;
+    const length = this.#checkLength(readHeader(this.#view, start));
+    if (available - HEADER_SIZE < length) return undefined;
+    this.#start = start + HEADER_SIZE + length;
+    this.#long = undefined;
+    return this.#buffer.subarray(start + HEADER_SIZE, this.#start);
+  }
+
+  /**
+   * Consumes every frame already whole in the receive buffer and hands each
+   * payload to `visit` as bounds into the buffer, valid only during the call.
+   * For hot loops: no view is allocated per frame. A
+   * frame is consumed before `visit` sees it, so when `visit` throws, the
+   * reader stands after that frame, as after
+   * {@linkcode FrameReader.readBuffered}.
+   *
+   * @param visit Called with the receive buffer and the payload's `[start, end)`;
+   * returning `false` (exactly) stops the walk after that frame (the rest stay
+   * buffered for later reads), as a caller that bounds its work in flight does.
+   * @throws {FrameTooLargeError} When a buffered header declares more than
+   * `maxFrameSize`; the frames before it have been visited.
+   * @throws {unknown} The reader's earlier error, if it has failed: every call
+   * after any error throws that same error again, visiting nothing. An error
+   * thrown by `visit` is passed on and does not fail the reader.
+   *
+   * @example Sum the payload sizes of every frame that one read brought
+   * ```ts
+   * import { encodeFrame, FrameReader } from "./framing.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const bytes = new Uint8Array([...encodeFrame("one"), ...encodeFrame("three")]);
+   * let given = false;
+   * const source = {
+   *   read(p: Uint8Array): Promise<number | null> {
+   *     if (given) return Promise.resolve(null);
+   *     given = true;
+   *     p.set(bytes);
+   *     return Promise.resolve(bytes.byteLength);
+   *   },
+   * };
+   * const reader = new FrameReader(source);
+   * const first = await reader.readView(); // one network read, both frames buffered
+   * let total = first!.byteLength;
+   * reader.readEachBuffered((_buffer, start, end) => total += end - start);
+   * assert.equal(total, 8);
+   * ```
+   */
+  readEachBuffered(
+    visit: (buffer: Uint8Array, start: number, end: number) => unknown,
+  ): void {
+    if (this.#failure !== null) throw this.#failure.error;
+    const buffer = this.#buffer;
+    const view = this.#view;
+    const end = this.#end;
+    let start = this.#start;
+    while (end - start >= HEADER_SIZE) {
+      const length = this.#checkLength(readHeader(view, start));
+      const payloadEnd = start + HEADER_SIZE + length;
+      if (payloadEnd > end) break;
+      this.#start = payloadEnd;
+      this.#long = undefined;
+      if (visit(buffer, start + HEADER_SIZE, payloadEnd) === false) return;
+      start = payloadEnd;
+    }
+  }
+
+  /**
+   * Returns `length`, the length a header declares, when `maxFrameSize`
+   * allows it; otherwise fails the reader with a
+   * {@linkcode FrameTooLargeError}. The `try` costs nothing until it throws.
+   */
+  #checkLength(length: number): number {
+    try {
+      return checkFrameSize(length, this.#maxFrameSize);
+    } catch (error) {
+      throw this.#fail(error);
+    }
+  }
+
+  /**
+   * Records `error` as the reader's failure, unless it has one already, and
+   * returns the failure to throw.
+   */
+  #fail(error: unknown): unknown {
+    if (this.#failure === null) {
+      this.#failure = { error };
+      this.#long = undefined;
+    }
+    return this.#failure.error;
+  }
+
+  /**
+   * Reads the next frame when at least part of it still has to come from the
+   * source. Whatever it throws fails the reader: one `try` around the whole
+   * body costs nothing per read, where a wrapper would cost a promise.
+   */
+  async #readFromSource(reuseLong: boolean): Promise<Uint8Array | null> {
+    try {
+      // The common case, a frame that fits in the buffer, reads straight into
+      // the buffer and parses there: one await a read, no intermediate copies.
+      const buffer = this.#buffer;
+      const bufferSize = this.#bufferSize;
+      while (bufferSize >= HEADER_SIZE) {
+        const available = this.#end - this.#start;
+        let needed = HEADER_SIZE;
+        if (available >= HEADER_SIZE) {
+          needed += this.#checkLength(readHeader(this.#view, this.#start));
+          if (needed > bufferSize) break;
+        }
+        if (available === 0) {
+          this.#start = this.#end = 0;
+        } else if (this.#start + needed > bufferSize) {
+          buffer.copyWithin(0, this.#start, this.#end);
+          this.#end = available;
+          this.#start = 0;
+        }
+        let n: number | null;
+        try {
+          // Not `.catch()`: that would cost a second promise on every read.
+          n = await this.#source.read(buffer.subarray(this.#end));
+        } catch (error) {
+          n = endOfStreamOnUnexpectedEof(error);
+        }
+        if (n === null) {
+          if (available === 0) return null;
+          throw available < HEADER_SIZE
+            ? new IncompleteFrameError("header", HEADER_SIZE, available)
+            : new IncompleteFrameError("payload", needed - HEADER_SIZE, available - HEADER_SIZE);
+        }
+        this.#end += n;
+        const payload = this.readBuffered();
+        if (payload !== undefined) return payload;
+      }
+      return await this.#readLongFrame(reuseLong);
+    } catch (error) {
+      throw this.#fail(error);
+    }
+  }
+
+  /** Reads a frame longer than the buffer, or any frame when the buffer cannot hold a header. */
+  async #readLongFrame(reuseLong: boolean): Promise<Uint8Array | null> {
+    let length: number;
+    if (this.#end - this.#start >= HEADER_SIZE) {
+      length = readHeader(this.#view, this.#start);
+      this.#start += HEADER_SIZE;
+    } else {
+      // Only a buffer smaller than a header comes here, and it has #header.
+      if (!await this.#readExactly(this.#header as Uint8Array, "header")) return null;
+      length = readHeader(this.#headerView as DataView, 0);
+    }
+    this.#checkLength(length);
+
+    const available = this.#end - this.#start;
+    if (length <= available) {
+      // The header came through #readExactly and the payload is already buffered.
+      const payload = this.#buffer.subarray(this.#start, this.#start + length);
+      this.#start += length;
+      this.#inFrame = false;
+      return payload;
+    }
+    this.#inFrame = true;
+    let payload: Uint8Array;
+    if (length <= this.#bufferSize) {
+      this.#long = undefined;
+      payload = await this.#readIntoBuffer(length);
+    } else {
+      if (reuseLong) {
+        if (this.#long === undefined || this.#long.byteLength < length) {
+          this.#long = new Uint8Array(length);
+        }
+        payload = this.#long.subarray(0, length);
+      } else {
+        payload = new Uint8Array(length);
+      }
+      await this.#readExactly(payload, "payload");
+    }
+    this.#inFrame = false;
+    return payload;
+  }
+
+  /** Yields each payload until the stream ends; see {@linkcode FrameReader.read}. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    while (true) {
+      const payload = await this.read();
+      if (payload === null) return;
+      yield payload;
+    }
+  }
+
+  /** Reads until `length` payload bytes sit contiguous in the buffer, and returns them. */
+  async #readIntoBuffer(length: number): Promise<Uint8Array> {
+    const buffer = this.#buffer;
+    if (this.#start + length > this.#bufferSize) {
+      buffer.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    while (this.#end - this.#start < length) {
+      const n = await this.#source.read(buffer.subarray(this.#end)).catch(
+        endOfStreamOnUnexpectedEof,
+      );
+      if (n === null) {
+        throw new IncompleteFrameError("payload", length, this.#end - this.#start);
+      }
+      this.#end += n;
+    }
+    const payload = buffer.subarray(this.#start, this.#start + length);
+    this.#start += length;
+    return payload;
+  }
+
+  /**
+   * Fills `target` from the buffer, then from the source: straight into
+   * `target` while it can take a whole buffer's worth, else through the
+   * buffer so that bytes past `target` are kept. Resolves `false` when the
+   * stream ends before the first byte of a header.
+   */
+  async #readExactly(target: Uint8Array, part: "header" | "payload"): Promise<boolean> {
+    const buffer = this.#buffer;
+    const bufferSize = this.#bufferSize;
+    let filled = Math.min(this.#end - this.#start, target.byteLength);
+    target.set(buffer.subarray(this.#start, this.#start + filled));
+    this.#start += filled;
+    while (filled < target.byteLength) {
+      if (filled > 0) this.#inFrame = true;
+      const remaining = target.byteLength - filled;
+      let n: number | null;
+      if (remaining >= bufferSize) {
+        n = await this.#source.read(target.subarray(filled, filled + bufferSize)).catch(
+          endOfStreamOnUnexpectedEof,
+        );
+        if (n !== null) filled += n;
+      } else {
+        this.#start = this.#end = 0;
+        n = await this.#source.read(buffer).catch(endOfStreamOnUnexpectedEof);
+        if (n !== null) {
+          const taken = Math.min(n, remaining);
+          target.set(buffer.subarray(0, taken), filled);
+          filled += taken;
+          this.#start = taken;
+          this.#end = n;
+        }
+      }
+      if (n === null) {
+        if (part === "header" && filled === 0) return false;
+        throw new IncompleteFrameError(part, target.byteLength, filled);
+      }
+    }
+    return true;
+  }
+}
