@@ -5,7 +5,8 @@
 
 import { errorMessage, formatAddr } from "./_net.ts";
 import { durationOption, integerOption, maxFrameSizeOption } from "./_options.ts";
-import { type AnyConn, type Endpoint, listen, type TransportOptions } from "./_transport.ts";
+import { type AnyConn, type Endpoint, listen } from "./_transport.ts";
+import type { ServeOptions } from "./serve.ts";
 import {
   type CloseKind,
   Connection,
@@ -14,35 +15,8 @@ import {
 } from "./_connection.ts";
 import { DEFAULT_BUFFER_SIZE, DEFAULT_MAX_FRAME_SIZE } from "./framing.ts";
 
-/** The limits, timeouts and logging every server takes. */
-export interface ServerOptions extends TransportOptions {
-  /** Serve over TLS with this certificate chain and private key (PEM strings). TCP only. */
-  tls?: { cert: string; key: string };
-  /** Share the port with other processes (`SO_REUSEPORT`); needs `--unstable-net`. */
-  reusePort?: boolean;
-  /** Size of each connection's receive buffer, in bytes. */
-  bufferSize?: number;
-  /** Largest payload accepted, in bytes. */
-  maxFrameSize?: number;
-  /** Clients served at once. */
-  maxConnections?: number;
-  /** Requests of one connection being handled at once. */
-  maxInFlight?: number;
-  /** Milliseconds a client may stay silent between frames; `0` never closes it. */
-  idleTimeout?: number;
-  /** Milliseconds a client has to finish a frame once it started; `0` waits for ever. */
-  frameTimeout?: number;
-  /** Milliseconds replies may go without write progress; `0` waits for ever. */
-  writeTimeout?: number;
-  /** On stop, milliseconds to finish before every connection is closed regardless. */
-  shutdownTimeout?: number;
-  /** After a hang-up, milliseconds a silent peer has to close. */
-  lingerTimeout?: number;
-  /** After a hang-up, the longest the lingering close lasts, in milliseconds. */
-  lingerTime?: number;
-  /** Receives one line per event. Defaults to standard error. */
-  log?: (line: string) => void;
-}
+/** The limits, timeouts and logging every server takes: `serve`'s options but where and when. */
+export type ServerOptions = Omit<ServeOptions, "hostname" | "port" | "signal" | "onListen">;
 
 /**
  * The defaults of the server options that are counts and durations

@@ -44,6 +44,7 @@ import { errorMessage, formatAddr } from "./_net.ts";
 import { endpoint, type TransportOptions } from "./_transport.ts";
 import { offsetAfterCodePointsIn } from "./_utf8.ts";
 import { SERVER_DEFAULTS, ServerCore, type ServerStats, type ServerTimeout } from "./_server.ts";
+import type { ServeOptions } from "./serve.ts";
 import {
   DEFAULT_BUFFER_SIZE,
   DEFAULT_MAX_FRAME_SIZE,
@@ -51,7 +52,7 @@ import {
   MAX_FRAME_SIZE_LIMIT,
 } from "./framing.ts";
 
-export type { ServerStats, TransportOptions };
+export type { ServeOptions, ServerStats, TransportOptions };
 
 /**
  * Characters the demo service drops from the front of each message, counted
@@ -84,30 +85,8 @@ export const SKIPPED_CHARACTERS = 10;
  * await using server = new BufferedServer("127.0.0.1", 0, 64 * 1024, options);
  * ```
  */
-export interface BufferedServerOptions extends TransportOptions {
-  /**
-   * Serve over TLS with this certificate chain and private key (PEM
-   * strings). TCP only.
-   */
-  tls?: { cert: string; key: string };
-  /**
-   * Share the port with other processes that listen on it with `reusePort`
-   * too (`SO_REUSEPORT`): on Linux the kernel spreads new connections across
-   * them, so several server processes use several cores. Deno marks it
-   * unstable: the process needs `--unstable-net`, and without it the
-   * constructor throws a `TypeError` that says so. TCP only; ignored by
-   * Deno on systems other than Linux.
-   *
-   * @default {false}
-   */
-  reusePort?: boolean;
-  /**
-   * Largest payload accepted, in bytes. A client that declares more loses
-   * its connection; nothing is allocated for the frame.
-   *
-   * @default {16777216}
-   */
-  maxFrameSize?: number;
+export interface BufferedServerOptions
+  extends Omit<ServeOptions, "hostname" | "port" | "bufferSize" | "signal" | "onListen"> {
   /**
    * Clients served at once. At the limit the server stops accepting until one
    * leaves; the others wait in the listen backlog. `1` is the assignment's
@@ -116,63 +95,6 @@ export interface BufferedServerOptions extends TransportOptions {
    * @default {1}
    */
   maxConnections?: number;
-  /**
-   * Milliseconds a client may stay silent between frames before its
-   * connection is closed. `0` never closes an idle client.
-   *
-   * @default {300000}
-   */
-  idleTimeout?: number;
-  /**
-   * Milliseconds a client has to finish a frame once its first byte has
-   * arrived, so that a peer that stalls or dribbles cannot hold a slot. `0`
-   * waits for ever.
-   *
-   * @default {30000}
-   */
-  frameTimeout?: number;
-  /**
-   * Milliseconds the replies being written may go without progress (no
-   * bytes accepted by the socket, because the client does not read them)
-   * before the connection is closed. A slow but steady reader is not cut;
-   * the grain is the kernel's: a full send buffer wakes the writer only once
-   * about a third of it has drained. `0` waits for ever.
-   *
-   * @default {30000}
-   */
-  writeTimeout?: number;
-  /**
-   * On stop, milliseconds to finish sending replies already owed before the
-   * remaining connections are closed regardless. It also bounds the
-   * lingering close of every connection during the stop.
-   *
-   * @default {5000}
-   */
-  shutdownTimeout?: number;
-  /**
-   * Lingering close: after the server hangs up (shuts its write side so the
-   * peer reads every reply, then end of stream), milliseconds the peer may
-   * go without sending anything or closing before the connection is closed
-   * anyway. Until then the server reads and discards what the peer still
-   * sends, since closing a socket with unread input resets the connection and
-   * destroys replies still in flight. nginx's `lingering_timeout`, with the
-   * same default. `0` closes at once.
-   *
-   * @default {5000}
-   */
-  lingerTimeout?: number;
-  /**
-   * Longest a lingering close lasts in all, in milliseconds, however much
-   * the peer keeps sending: nginx's `lingering_time`, with the same default.
-   *
-   * @default {30000}
-   */
-  lingerTime?: number;
-  /**
-   * Receives one line per event: a connection opened, closed (with the
-   * reason), an accept error. Defaults to standard error.
-   */
-  log?: (line: string) => void;
 }
 
 /**
