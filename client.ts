@@ -2,8 +2,8 @@
 // Copyright 2026 the buffered-framing authors. MIT license.
 /**
  * A client of the length-prefixed protocol: {@linkcode BufferedClient} sends
- * messages and receives replies, and tells a server that went away from a
- * live one without throwing.
+ * messages (text or bytes) and receives replies (as text or as bytes), and
+ * tells a server that went away from a live one without throwing.
  *
  * It is also an executable that sends each MESSAGE (or each line of standard
  * input) and prints each reply on its own line:
@@ -90,9 +90,10 @@ export interface BufferedClientOptions extends TransportOptions {
    */
   maxFrameSize?: number;
   /**
-   * How long {@linkcode BufferedClient.receiveMessage} waits for a reply, in
+   * How long {@linkcode BufferedClient.receiveMessage} or
+   * {@linkcode BufferedClient.receiveBytes} waits for a reply, in
    * milliseconds, before it gives up, closes the connection and returns
-   * `["", false]`. `0` waits for ever.
+   * `["", false]` (or an empty array and `false`). `0` waits for ever.
    *
    * @default {0}
    */
@@ -116,23 +117,73 @@ export interface BufferedClientOptions extends TransportOptions {
 export type Reply = [payload: string, ok: boolean];
 
 /**
+ * A reply received as bytes by {@linkcode BufferedClient.receiveBytes}: the
+ * payload, an array the caller owns, and whether the connection is still
+ * good. A failed receive is `[new Uint8Array(0), false]`; `client.failure`
+ * says why.
+ *
+ * @example Telling a reply from a dead server
+ * ```ts
+ * import type { ByteReply } from "./client.ts";
+ *
+ * function size([payload, ok]: ByteReply): number | undefined {
+ *   return ok ? payload.byteLength : undefined;
+ * }
+ * size([new Uint8Array([0xff, 0xfe, 0x00]), true]);
+ * ```
+ */
+export type ByteReply = [payload: Uint8Array, ok: boolean];
+
+/**
+ * How a receive turns a payload into its reply: text for
+ * {@linkcode BufferedClient.receiveMessage}, bytes for
+ * {@linkcode BufferedClient.receiveBytes}. One receive path serves both.
+ */
+interface Decoding<T> {
+  /**
+   * Turns the payload, a view of the receive buffer valid until the next
+   * read, into the reply's value. Throwing ends the connection.
+   */
+  decode(payload: Uint8Array): T;
+  /** The reply of a receive once the connection is gone: a new array each time. */
+  failed(): [T, boolean];
+}
+
+/** Text replies: strict UTF-8, as the server checks requests. */
+const TEXT: Decoding<string> = {
+  decode: decodeUtf8,
+  failed: (): Reply => ["", false],
+};
+
+/** Byte replies: a copy, since the receive buffer is reused; no UTF-8 check. */
+const BYTES: Decoding<Uint8Array> = {
+  decode: (payload: Uint8Array): Uint8Array => payload.slice(),
+  failed: (): ByteReply => [new Uint8Array(0), false],
+};
+
+/**
  * Held-back sends released at once anyway, so that the server works on the
  * first requests while the client still hands out later replies: with all of
  * a window in one write, client and server would take turns instead. Writes
  * cost a system call each, so a batch is still a few of them.
  */
 const HOLD_FRAMES = 16;
-/** Held-back text (UTF-16 units) released at once anyway, so that long messages go out early. */
+/**
+ * Held-back text (UTF-16 units) and bytes, counted alike, released at once
+ * anyway, so that long messages go out early.
+ */
 const HOLD_UNITS = 64 * 1024;
 
 /**
  * A client of the length-prefixed protocol over one connection.
  *
  * A server that goes away is never an exception: it shows as `ok === false`
- * from {@linkcode BufferedClient.receiveMessage}, and
+ * from {@linkcode BufferedClient.receiveMessage} (or
+ * {@linkcode BufferedClient.receiveBytes}), and
  * {@linkcode BufferedClient.failure} says why. Sends and receives may be
  * issued concurrently: frames never interleave, and replies come back in
- * order.
+ * order. Messages may be text or bytes, and each reply may be received as
+ * either, on one connection.
  *
  * @example Pipelining: three sends, then three receives
  * ```ts
@@ -170,9 +221,10 @@ export class BufferedClient implements AsyncDisposable, Disposable {
   /**
    * Sends held back while buffered replies are handed out, to go in one
    * write. They stay out of the writer until released: a write in flight
-   * would otherwise pick them up one or two at a time.
+   * would otherwise pick them up one or two at a time. Bytes are held as a
+   * copy the client owns, so the caller may reuse its array at once.
    */
-  #held: string[] = [];
+  #held: (string | Uint8Array)[] = [];
   #heldUnits = 0;
   /** Settles the promise the held sends returned, once they are written. */
   #heldWritten: ((written: Promise<void>) => void) | undefined;
@@ -267,20 +319,28 @@ export class BufferedClient implements AsyncDisposable, Disposable {
   }
 
   /**
-   * Sends `message` as one frame. A server that has gone away is not an
-   * error here: it shows on the next {@linkcode BufferedClient.receiveMessage}
-   * as `ok === false`. Only misuse throws, so a loop of "send, receive, send
-   * again" never sees an exception from the network.
+   * Sends `message` as one frame: text as its UTF-8 bytes, bytes as they
+   * are. A server that has gone away is not an error here: it shows on the
+   * next {@linkcode BufferedClient.receiveMessage} as `ok === false`. Only
+   * misuse throws, so a loop of "send, receive, send again" never sees an
+   * exception from the network.
    *
-   * @param message The message.
+   * Bytes are copied before `sendMessage` returns: the caller may change or
+   * reuse its array at once, without waiting for the promise.
+   *
+   * @param message The message, as text or as bytes. Other binary data (an
+   * `ArrayBuffer`, a `DataView`, another typed array) is refused: wrap it as
+   * `new Uint8Array(view.buffer, view.byteOffset, view.byteLength)` to send
+   * its bytes in memory order.
    * @returns A promise that resolves once the frame is handed to the socket,
    * or at once when the connection has already ended (reset, end of stream, a
    * bad reply, a receive timeout, an abort): the message is then dropped and
    * receives return `ok === false`.
    * @throws {Deno.errors.BadResource} When the caller has shut the client down
    * with {@linkcode BufferedClient.shutdown} (or `using`).
-   * @throws {FrameTooLargeError} When the message's UTF-8 size exceeds `maxFrameSize`.
-   * @throws {TypeError} When `message` is not a string.
+   * @throws {FrameTooLargeError} When the message's size in bytes (UTF-8, for
+   * text) exceeds `maxFrameSize`; nothing is sent.
+   * @throws {TypeError} When `message` is neither a string nor a `Uint8Array`.
    *
    * @example Basic usage
    * ```ts
@@ -294,12 +354,34 @@ export class BufferedClient implements AsyncDisposable, Disposable {
    * server.keepRunning = false;
    * await done;
    * ```
+   *
+   * @example Send bytes, and reuse the array at once
+   * ```ts
+   * import { BufferedClient } from "./client.ts";
+   * import assert from "node:assert/strict";
+   *
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * using client = await BufferedClient.connect("127.0.0.1", listener.addr.port);
+   * using peer = await listener.accept();
+   *
+   * const bytes = new Uint8Array([0xff, 0xfe, 0x00]); // not UTF-8: sent as it is
+   * const sent = client.sendMessage(bytes);
+   * bytes.fill(0); // already copied
+   * await sent;
+   *
+   * const frame = new Uint8Array(7);
+   * for (let n = 0; n < frame.length;) n += await peer.read(frame.subarray(n)) ?? 0;
+   * assert.deepEqual(frame, new Uint8Array([0, 0, 0, 3, 0xff, 0xfe, 0x00]));
+   * ```
    */
-  sendMessage(message: string): Promise<void> {
+  sendMessage(message: string | Uint8Array): Promise<void> {
     // Not async: most sends share the promise of a write already under way.
-    if (typeof message !== "string") {
+    const text = typeof message === "string";
+    if (!text && !(message instanceof Uint8Array)) {
       return Promise.reject(
-        new TypeError(`Cannot send a message of type ${typeof message}: expected a string`),
+        new TypeError(
+          `Cannot send a message of type ${typeName(message)}: expected a string or a Uint8Array`,
+        ),
       );
     }
     if (this.#shutDownByCaller) {
@@ -307,12 +389,16 @@ export class BufferedClient implements AsyncDisposable, Disposable {
         new Deno.errors.BadResource("Cannot send a message: the client has been shut down"),
       );
     }
-    // Checked now, as held text is encoded later.
-    if (message.length * 3 > this.#maxFrameSize) {
-      const bytes = utf8ByteLength(message);
-      if (bytes > this.#maxFrameSize) {
-        return Promise.reject(new FrameTooLargeError(bytes, this.#maxFrameSize));
+    // Checked now, as held messages are encoded later.
+    if (text) {
+      if (message.length * 3 > this.#maxFrameSize) {
+        const bytes = utf8ByteLength(message);
+        if (bytes > this.#maxFrameSize) {
+          return Promise.reject(new FrameTooLargeError(bytes, this.#maxFrameSize));
+        }
       }
+    } else if (message.byteLength > this.#maxFrameSize) {
+      return Promise.reject(new FrameTooLargeError(message.byteLength, this.#maxFrameSize));
     }
     // The connection ended for a reason of the server's or the network's: not
     // the caller's misuse, so not an exception. The next receive reports it.
@@ -325,12 +411,20 @@ export class BufferedClient implements AsyncDisposable, Disposable {
       this.#reader.hasBufferedFrame && this.#held.length < HOLD_FRAMES &&
       this.#heldUnits < HOLD_UNITS
     ) {
-      this.#held.push(message);
-      this.#heldUnits += message.length;
+      if (text) {
+        this.#held.push(message);
+        this.#heldUnits += message.length;
+      } else {
+        // A copy (a plain Uint8Array even from a subclass such as Buffer): the
+        // caller may reuse its array once this returns.
+        this.#held.push(new Uint8Array(message));
+        this.#heldUnits += message.byteLength;
+      }
       this.#fallback ??= setTimeout(this.#onFallback, 0);
       return this.#heldPromise ??= new Promise<void>((resolve) => this.#heldWritten = resolve);
     }
     try {
+      // The writer copies bytes into its batch (no borrow), as the contract says.
       return this.#release(message);
     } catch (error) {
       return Promise.reject(error);
@@ -338,7 +432,8 @@ export class BufferedClient implements AsyncDisposable, Disposable {
   }
 
   /**
-   * Receives the next reply, however many reads it takes.
+   * Receives the next reply as text, however many reads it takes. For
+   * replies that need not be UTF-8, see {@linkcode BufferedClient.receiveBytes}.
    *
    * @param options `signal` aborts the wait: the promise rejects with the
    * signal's reason. An abort while the receive waits on the network closes
@@ -367,16 +462,64 @@ export class BufferedClient implements AsyncDisposable, Disposable {
    * ```
    */
   receiveMessage(options?: { signal?: AbortSignal }): Promise<Reply> {
-    const signal = options?.signal;
+    return this.#receive(options?.signal, TEXT);
+  }
+
+  /**
+   * Receives the next reply as bytes, however many reads it takes, without
+   * checking that it is UTF-8. Text and byte receives share one queue: they
+   * may be mixed on a connection, and each takes the next reply in order.
+   *
+   * @param options `signal` aborts the wait, exactly as for
+   * {@linkcode BufferedClient.receiveMessage}: the promise rejects with the
+   * signal's reason, and an abort while the receive waits on the network
+   * closes the connection.
+   * @returns `[payload, true]` for a reply, where `payload` is a new array the
+   * caller owns (an empty reply is an empty array), or
+   * `[new Uint8Array(0), false]` when the server closed or reset the
+   * connection, sent a frame above `maxFrameSize`, the receive timed out, or
+   * the client was shut down. It never rejects for these.
+   * @throws The signal's reason, when `signal` aborts.
+   *
+   * @example Bytes that are not UTF-8, through an echo peer
+   * ```ts
+   * import { BufferedClient } from "./client.ts";
+   * import assert from "node:assert/strict";
+   *
+   * // A peer that writes back every byte it reads: each frame returns as it went.
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const echo = listener.accept().then((conn) => conn.readable.pipeTo(conn.writable));
+   *
+   * const client = await BufferedClient.connect("127.0.0.1", listener.addr.port);
+   * await client.sendMessage(new Uint8Array([0xff, 0xfe, 0x00]));
+   * await client.sendMessage("text");
+   * assert.deepEqual(await client.receiveBytes(), [new Uint8Array([0xff, 0xfe, 0x00]), true]);
+   * assert.deepEqual(await client.receiveMessage(), ["text", true]); // the same queue, in order
+   *
+   * client.shutdown();
+   * await echo;
+   * assert.deepEqual(await client.receiveBytes(), [new Uint8Array(0), false]);
+   * ```
+   */
+  receiveBytes(options?: { signal?: AbortSignal }): Promise<ByteReply> {
+    return this.#receive(options?.signal, BYTES);
+  }
+
+  /**
+   * The one receive path behind {@linkcode BufferedClient.receiveMessage}
+   * and {@linkcode BufferedClient.receiveBytes}: they differ only in how a
+   * payload is decoded, and they share the queue, so replies stay in order.
+   */
+  #receive<T>(signal: AbortSignal | undefined, decoding: Decoding<T>): Promise<[T, boolean]> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     // A reply already buffered, with no receive ahead of it, is handed out at once.
     if (this.#queuedReceives === 0) {
-      const buffered = this.#receiveBuffered();
+      const buffered = this.#receiveBuffered(decoding);
       if (buffered !== undefined) return Promise.resolve(buffered);
     }
     this.#queuedReceives++;
     // Each receive waits for the one before it to settle, whether it resolved or was aborted.
-    const receive = (): Promise<Reply> => this.#receiveOne(signal);
+    const receive = (): Promise<[T, boolean]> => this.#receiveOne(signal, decoding);
     const reply = this.#lastReceive.then(receive, receive);
     this.#lastReceive = reply;
     return reply;
@@ -431,12 +574,13 @@ export class BufferedClient implements AsyncDisposable, Disposable {
    * Writes held sends, then `message` behind them in the same write, and
    * settles the held sends' promise with that write's.
    */
-  #release(message?: string): Promise<void> {
+  #release(message?: string | Uint8Array): Promise<void> {
     const held = this.#held;
     const heldWritten = this.#heldWritten;
     if (held.length > 0) {
-      // Sizes were checked when each was held: enqueue cannot throw here.
-      for (let i = 0; i < held.length; i++) this.#writer.enqueue(held[i]);
+      // Sizes were checked when each was held: enqueue cannot throw here. Held
+      // bytes are the client's own copies, so a long one may be borrowed.
+      for (let i = 0; i < held.length; i++) this.#writer.enqueue(held[i], true);
       held.length = 0;
       this.#heldUnits = 0;
       this.#heldWritten = this.#heldPromise = undefined;
@@ -471,20 +615,23 @@ export class BufferedClient implements AsyncDisposable, Disposable {
   }
 
   /** The next reply if it is already in the buffer; `undefined` when it must be awaited. */
-  #receiveBuffered(): Reply | undefined {
-    if (!this.#open) return ["", false];
+  #receiveBuffered<T>(decoding: Decoding<T>): [T, boolean] | undefined {
+    if (!this.#open) return decoding.failed();
     try {
       const payload = this.#reader.readBuffered();
-      return payload === undefined ? undefined : [decodeUtf8(payload), true];
+      return payload === undefined ? undefined : [decoding.decode(payload), true];
     } catch (error) {
-      return this.#fail(error);
+      return this.#fail(error, decoding);
     }
   }
 
-  async #receiveOne(signal: AbortSignal | undefined): Promise<Reply> {
+  async #receiveOne<T>(
+    signal: AbortSignal | undefined,
+    decoding: Decoding<T>,
+  ): Promise<[T, boolean]> {
     try {
       signal?.throwIfAborted();
-      const buffered = this.#receiveBuffered();
+      const buffered = this.#receiveBuffered(decoding);
       if (buffered !== undefined) return buffered;
       // The reply has to come from the network: held-back sends go out first.
       if (this.#held.length > 0) this.#release();
@@ -505,11 +652,11 @@ export class BufferedClient implements AsyncDisposable, Disposable {
       signal?.addEventListener("abort", abort, { once: true });
       try {
         const payload = await this.#reader.readView();
-        if (payload === null) return this.#fail(undefined);
-        return [decodeUtf8(payload), true];
+        if (payload === null) return this.#fail(undefined, decoding);
+        return [decoding.decode(payload), true];
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        return this.#fail(error);
+        return this.#fail(error, decoding);
       } finally {
         clearTimeout(timer);
         signal?.removeEventListener("abort", abort);
@@ -520,13 +667,20 @@ export class BufferedClient implements AsyncDisposable, Disposable {
   }
 
   /** Ends the connection after a failed receive; `error` is undefined for a clean close. */
-  #fail(error: unknown): Reply {
+  #fail<T>(error: unknown, decoding: Decoding<T>): [T, boolean] {
     if (this.#open && error !== undefined) {
       this.#failure ??= error instanceof Error ? error : new Error(String(error));
     }
     this.#close();
-    return ["", false];
+    return decoding.failed();
   }
+}
+
+/** Names a value's type for an error message: `number`, `ArrayBuffer`, `DataView`. */
+function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value !== "object") return typeof value;
+  return Object.prototype.toString.call(value).slice(8, -1);
 }
 
 function validateOptions(

@@ -1,11 +1,11 @@
 // Copyright 2026 the buffered-framing authors. MIT license.
 // BufferedClient against hostile servers: scripted raw listeners that send
 // oversized headers, garbage, bytes that are not UTF-8, cut frames, or
-// nothing at all. Each must end as ["", false], never as an exception, with
-// `client.failure` saying why.
+// nothing at all. Each must end as ["", false] (an empty array and false for
+// receiveBytes), never as an exception, with `client.failure` saying why.
 
 import assert from "node:assert/strict";
-import { BufferedClient } from "../client.ts";
+import { BufferedClient, type ByteReply } from "../client.ts";
 import {
   DEFAULT_MAX_FRAME_SIZE,
   FrameTooLargeError,
@@ -109,15 +109,31 @@ async function ask(
   return { client, reply };
 }
 
+/** As {@linkcode ask}, with the reply received as bytes. */
+async function askBytes(
+  port: number,
+  options: { bufferSize?: number; maxFrameSize?: number; receiveTimeout?: number } = {},
+): Promise<{ client: BufferedClient; reply: ByteReply }> {
+  const client = await BufferedClient.connect(HOST, port, options.bufferSize ?? 1024, {
+    maxFrameSize: options.maxFrameSize,
+    receiveTimeout: options.receiveTimeout,
+  });
+  await client.sendMessage(new TextEncoder().encode("0123456789 a request"));
+  const reply = await guard(client.receiveBytes(), "the client's byte receive");
+  return { client, reply };
+}
+
 /**
  * Asserts the connection is over for good, as the contract says: more
- * receives are ["", false], and a send is not an exception (only the
- * caller's own shutdown() makes sends throw).
+ * receives, text or bytes, are ["", false], and a send is not an exception
+ * (only the caller's own shutdown() makes sends throw).
  */
 async function assertEnded(client: BufferedClient): Promise<void> {
   assert.equal(client.isOpen, false);
   assert.deepEqual(await client.receiveMessage(), ["", false]);
+  assert.deepEqual(await client.receiveBytes(), [new Uint8Array(0), false]);
   await client.sendMessage("after the end");
+  await client.sendMessage(new Uint8Array([0xff]));
   assert.deepEqual(await client.receiveMessage(), ["", false]);
 }
 
@@ -354,4 +370,82 @@ Deno.test("a server that never reads: the receive timeout also ends a send block
     client.shutdown();
     stop.resolve();
   }
+});
+
+// --- receiveBytes: the same faults, the same contract ------------------------
+
+Deno.test("receiveBytes from a server that accepts and closes without a word is an empty array and false", async () => {
+  await using server = new ScriptedServer(readRequest);
+  const { client, reply } = await askBytes(server.port);
+  assert.deepEqual(reply, [new Uint8Array(0), false]);
+  assert.equal(client.failure, undefined, "a clean close is not a failure");
+  await assertEnded(client);
+});
+
+Deno.test("receiveBytes from a server that resets the connection is an empty array and false", async () => {
+  await using server = new ScriptedServer(async (conn) => {
+    // Closing with the payload unread in the socket resets the connection.
+    assert.ok(await readExactly(conn, 5) !== null, "the client sent a frame");
+  });
+  await using client = await BufferedClient.connect(HOST, server.port);
+  for (let i = 0; i < 3; i++) {
+    await client.sendMessage(new Uint8Array(64 * 1024 + i).fill(0xff));
+    assert.deepEqual(await client.receiveBytes(), [new Uint8Array(0), false], `receive ${i}`);
+  }
+  assert.equal(client.isOpen, false);
+});
+
+Deno.test("receiveBytes of a reply declaring one byte more than maxFrameSize is an empty array and false", async () => {
+  await using server = new ScriptedServer(answerWith(concat(header(1001), new Uint8Array(1001))));
+  const { client, reply } = await askBytes(server.port, { maxFrameSize: 1000 });
+  assert.deepEqual(reply, [new Uint8Array(0), false]);
+  assert.ok(client.failure instanceof FrameTooLargeError, `failure: ${client.failure}`);
+  assert.equal(client.failure.length, 1001);
+  await assertEnded(client);
+});
+
+Deno.test("receiveBytes of a header declaring 0xFFFFFFFF bytes is refused before anything is allocated", async () => {
+  await using server = new ScriptedServer(
+    answerWith(concat(header(0xffff_ffff), new Uint8Array(64).fill(0x41))),
+  );
+  const { client, reply } = await askBytes(server.port);
+  assert.deepEqual(reply, [new Uint8Array(0), false]);
+  assert.ok(client.failure instanceof FrameTooLargeError, `failure: ${client.failure}`);
+  assert.equal(client.failure.length, 0xffff_ffff);
+  await assertEnded(client);
+});
+
+Deno.test("receiveBytes of a server that closes in the middle of a reply payload is an empty array and false", async () => {
+  await using server = new ScriptedServer(answerWith(concat(header(100), new Uint8Array(30))));
+  const { client, reply } = await askBytes(server.port);
+  assert.deepEqual(reply, [new Uint8Array(0), false]);
+  assert.ok(client.failure instanceof IncompleteFrameError, `failure: ${client.failure}`);
+  await assertEnded(client);
+});
+
+Deno.test("receiveBytes from a server that never answers is given up after receiveTimeout", async () => {
+  await using server = new ScriptedServer(async (conn) => {
+    await readRequest(conn);
+    await readUntilClosed(conn); // silent until the client gives up and closes
+  });
+  const { client, reply } = await askBytes(server.port, { receiveTimeout: 200 });
+  assert.deepEqual(reply, [new Uint8Array(0), false]);
+  assert.ok(client.failure instanceof Deno.errors.TimedOut, `failure: ${client.failure}`);
+  await assertEnded(client);
+});
+
+Deno.test("receiveBytes takes a reply that is not UTF-8 whole, where receiveMessage would end the connection", async () => {
+  const bad = new Uint8Array([0x68, 0xc3, 0x28, 0xff]);
+  await using server = new ScriptedServer(
+    answerWith(concat(frame(bad), frame("then text ✓"), frame(bad))),
+  );
+  const { client, reply } = await askBytes(server.port, { bufferSize: 3 });
+  assert.deepEqual(reply, [bad, true]);
+  assert.deepEqual(await client.receiveMessage(), ["then text ✓", true]);
+  assert.deepEqual(await client.receiveBytes(), [bad, true]);
+  assert.equal(client.failure, undefined);
+  // The server closed after its replies: a clean end, reported the same way.
+  assert.deepEqual(await client.receiveBytes(), [new Uint8Array(0), false]);
+  assert.equal(client.failure, undefined);
+  await assertEnded(client);
 });
