@@ -25,7 +25,7 @@
 
 import { decodeUtf8 } from "./_utf8.ts";
 import { endpoint, type TransportOptions } from "./_transport.ts";
-import { SERVER_DEFAULTS, ServerCore, type ServerOptions, type ServerStats } from "./_server.ts";
+import { SERVER_DEFAULTS, ServerCore, type ServerStats } from "./_server.ts";
 import type { ConnectionInfo, FrameHandler, HandlerResult } from "./_connection.ts";
 
 export type { ConnectionInfo, FrameHandler, HandlerResult, ServerStats, TransportOptions };
