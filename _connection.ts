@@ -96,9 +96,19 @@ export type CloseKind =
   | "handlerError"
   | "reset";
 
+/**
+ * A handler whose reply is always the tail of its request: it returns where
+ * the reply starts in `buffer[start, end)`, or throws. The demo's rule has
+ * this shape, and it lets a connection answer straight from the receive
+ * buffer, with no view allocated per frame; `handler` then wraps it for
+ * everything else.
+ */
+export type SuffixHandler = (buffer: Uint8Array, start: number, end: number) => number;
+
 /** The server's settings and state that each connection consults. */
 export interface ConnectionContext {
   readonly handler: FrameHandler;
+  readonly suffixHandler: SuffixHandler | undefined;
   readonly bufferSize: number;
   readonly maxFrameSize: number;
   readonly maxInFlight: number;
@@ -133,6 +143,8 @@ export class Connection {
   readonly conn: AnyConn;
   readonly info: ConnectionInfo;
   readonly #context: ConnectionContext;
+  readonly #handler: FrameHandler;
+  readonly #suffixHandler: SuffixHandler | undefined;
   readonly #reader: FrameReader;
   readonly #writer: FrameWriter;
 
@@ -152,6 +164,23 @@ export class Connection {
   #slotsChanged: (() => void) | undefined;
   /** Views into the receive buffer are held by pending replies or handlers: read into new memory. */
   #holdBuffers = false;
+  /**
+   * Answers one frame with a suffix handler: no view, no pending replies
+   * (it is synchronous), the reply written from the receive buffer, which is
+   * not reused before the flush that follows.
+   */
+  readonly #visitSuffix = (buffer: Uint8Array, start: number, end: number): void => {
+    this.framesReceived++;
+    this.bytesReceived += HEADER_SIZE + end - start;
+    let replyStart: number;
+    try {
+      replyStart = (this.#suffixHandler as SuffixHandler)(buffer, start, end);
+    } catch (error) {
+      throw new HandlerFailure(error);
+    }
+    this.#writer.enqueueRange(buffer, replyStart, end, true);
+    this.#queued++;
+  };
   /** Handles one buffered frame; stops the walk once `maxInFlight` requests are pending. */
   readonly #visit = (buffer: Uint8Array, start: number, end: number): boolean => {
     this.#handle(buffer.subarray(start, end));
@@ -184,6 +213,8 @@ export class Connection {
     this.conn = conn;
     this.info = info;
     this.#context = context;
+    this.#handler = context.handler;
+    this.#suffixHandler = context.suffixHandler;
     this.#reader = new FrameReader(conn, {
       bufferSize: context.bufferSize,
       maxFrameSize: context.maxFrameSize,
@@ -242,10 +273,15 @@ export class Connection {
           kind = "serverStopping";
           break;
         }
-        this.#handle(payload);
         // The frames that came with it are handled synchronously, so that
         // the replies to one read go out in one write.
-        reader.readEachBuffered(this.#visit);
+        if (this.#suffixHandler === undefined) {
+          this.#handle(payload);
+          reader.readEachBuffered(this.#visit);
+        } else {
+          this.#visitSuffix(payload, 0, payload.byteLength);
+          reader.readEachBuffered(this.#visitSuffix);
+        }
         // Also before the next read: a long reply may be written straight from the receive buffer.
         if (this.#writer.pendingBytes > 0) await this.#flush();
       }
@@ -354,9 +390,15 @@ export class Connection {
     this.bytesReceived += HEADER_SIZE + payload.byteLength;
     let result: HandlerResult | PromiseLike<HandlerResult>;
     try {
-      result = this.#context.handler(payload, this.info);
+      result = this.#handler(payload, this.info);
     } catch (error) {
       throw new HandlerFailure(error);
+    }
+    if (result instanceof Uint8Array && this.#slots.length === 0) {
+      // The common case first: bytes, with nothing pending ahead of them.
+      this.#writer.enqueue(result, true);
+      this.#queued++;
+      return;
     }
     if (
       result !== null && typeof result === "object" && !(result instanceof Uint8Array) &&

@@ -12,6 +12,7 @@ import {
   Connection,
   type ConnectionContext,
   type FrameHandler,
+  type SuffixHandler,
 } from "./_connection.ts";
 import { DEFAULT_BUFFER_SIZE, DEFAULT_MAX_FRAME_SIZE } from "./framing.ts";
 
@@ -75,6 +76,11 @@ export interface ServerStats {
   bytesSent: number;
   /** Connections ended, by reason. */
   closed: Record<CloseKind, number>;
+}
+
+/** A handler given as a {@linkcode SuffixHandler}: see there. */
+export interface SuffixHandlerOf {
+  suffix: SuffixHandler;
 }
 
 /** Time between two looks for timed-out connections, at most. */
@@ -165,6 +171,7 @@ function noneClosed(): Record<CloseKind, number> {
  */
 export class ServerCore implements ConnectionContext {
   readonly handler: FrameHandler;
+  readonly suffixHandler: SuffixHandler | undefined;
   readonly bufferSize: number;
   readonly maxFrameSize: number;
   readonly maxInFlight: number;
@@ -203,10 +210,16 @@ export class ServerCore implements ConnectionContext {
   constructor(
     where: Endpoint,
     options: ServerOptions,
-    handler: FrameHandler,
+    handler: FrameHandler | SuffixHandlerOf,
     maxConnectionsDefault: number,
   ) {
-    this.handler = handler;
+    if (typeof handler === "function") {
+      this.handler = handler;
+      this.suffixHandler = undefined;
+    } else {
+      this.suffixHandler = handler.suffix;
+      this.handler = (payload) => payload.subarray(handler.suffix(payload, 0, payload.byteLength));
+    }
     this.bufferSize = integerOption("bufferSize", options.bufferSize, DEFAULT_BUFFER_SIZE, 1);
     this.maxFrameSize = maxFrameSizeOption(options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE);
     this.#maxConnections = integerOption(

@@ -44,7 +44,7 @@ import {
   stringFlag,
   UsageError,
 } from "./_cli.ts";
-import { durationOption, integerOption, MAX_DURATION } from "./_options.ts";
+import { durationOption, integerOption, MAX_DURATION, maxFrameSizeOption } from "./_options.ts";
 import { errorMessage, formatHostPort } from "./_net.ts";
 import { connect, endpoint, setNoDelay, type TransportOptions } from "./_transport.ts";
 
@@ -689,13 +689,7 @@ function validateOptions(
 ): { maxFrameSize: number; receiveTimeout: number } {
   integerOption("bufferSize", bufferSize, DEFAULT_BUFFER_SIZE, 1);
   return {
-    maxFrameSize: integerOption(
-      "maxFrameSize",
-      options.maxFrameSize,
-      DEFAULT_MAX_FRAME_SIZE,
-      0,
-      MAX_FRAME_SIZE_LIMIT,
-    ),
+    maxFrameSize: maxFrameSizeOption(options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE),
     receiveTimeout: durationOption("receiveTimeout", options.receiveTimeout, 0),
   };
 }

@@ -111,12 +111,13 @@ export class IncompleteFrameError extends Error {
 }
 
 /**
- * A payload that had to be text was not well-formed UTF-8. The client
- * reports it as its `failure` when a reply is not text, and the server ends
- * the connection of a client that sends such a request: one class on both
- * sides. A `TypeError`, as `TextDecoder` with `fatal: true` throws.
+ * A payload that had to be text was not well-formed UTF-8 (overlong forms,
+ * surrogates and code points above U+10FFFF included, as Python's strict
+ * `decode` refuses them). Every part of this package that decodes text
+ * throws this one class, whichever side of a connection it is on. A
+ * `TypeError`, as `TextDecoder` with `fatal: true` throws.
  *
- * @example A reply that is not text
+ * @example A payload that is not text
  * ```ts
  * import { InvalidUtf8Error } from "./errors.ts";
  * import assert from "node:assert/strict";

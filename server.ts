@@ -104,14 +104,15 @@ export interface BufferedServerOptions
 const DEFAULTS = { ...SERVER_DEFAULTS, maxConnections: 1 } as const;
 
 /**
- * The demo service's handler: the payload minus its first 10 code points, as
- * a view of the same bytes (nothing is copied), or an
- * {@linkcode InvalidUtf8Error} when the payload is not text.
+ * The demo service's rule, on the bytes: the reply is the request from just
+ * past its first 10 code points, or an {@linkcode InvalidUtf8Error} when the
+ * request is not text. As a suffix of the request, the reply is written
+ * straight from the receive buffer, with no view allocated per frame.
  */
-function dropSkippedCharacters(payload: Uint8Array): Uint8Array {
-  const cut = offsetAfterCodePointsIn(payload, 0, payload.length, SKIPPED_CHARACTERS);
-  if (cut < 0) throw new InvalidUtf8Error(payload.length);
-  return payload.subarray(cut);
+function skippedCharactersEnd(buffer: Uint8Array, start: number, end: number): number {
+  const cut = offsetAfterCodePointsIn(buffer, start, end, SKIPPED_CHARACTERS);
+  if (cut < 0) throw new InvalidUtf8Error(end - start);
+  return cut;
 }
 
 /**
@@ -183,7 +184,7 @@ export class BufferedServer implements AsyncDisposable {
     this.#core = new ServerCore(
       where,
       { ...options, bufferSize },
-      dropSkippedCharacters,
+      { suffix: skippedCharactersEnd },
       DEFAULTS.maxConnections,
     );
   }
