@@ -145,18 +145,7 @@ export class FrameWriter {
       this.#segmentBytes += length;
       return;
     }
-    const batch = this.#reserve(HEADER_SIZE + length);
-    let at = this.#batchLength;
-    writeHeader(batch, at, length);
-    at += HEADER_SIZE;
-    if (length <= SMALL_COPY) {
-      // A short copy byte by byte beats a native set().
-      for (let i = 0; i < length; i++) batch[at++] = payload[i];
-    } else {
-      batch.set(payload, at);
-      at += length;
-    }
-    this.#batchLength = at;
+    this.#copyFrame(payload, 0, length);
   }
 
   /**
@@ -193,6 +182,12 @@ export class FrameWriter {
       this.enqueue(source.subarray(start, end), true);
       return;
     }
+    this.#copyFrame(source, start, end);
+  }
+
+  /** Copies a frame for `source[start, end)` (checked already) into the batch, header first. */
+  #copyFrame(source: Uint8Array, start: number, end: number): void {
+    const length = end - start;
     const batch = this.#reserve(HEADER_SIZE + length);
     let at = this.#batchLength;
     writeHeader(batch, at, length);
@@ -201,7 +196,7 @@ export class FrameWriter {
       // A short copy byte by byte beats a view plus a native set().
       for (let i = start; i < end; i++) batch[at++] = source[i];
     } else {
-      batch.set(source.subarray(start, end), at);
+      batch.set(start === 0 && end === source.length ? source : source.subarray(start, end), at);
       at += length;
     }
     this.#batchLength = at;
