@@ -29,6 +29,7 @@
  * await client.sendMessage("Four score and seven years ago");
  * assert.deepEqual(await client.receiveMessage(), [" and seven years ago", true]);
  *
+ * client.shutdown(); // the server's lingering close waits for its clients to close
  * server.keepRunning = false;
  * await done;
  * ```
@@ -200,9 +201,9 @@ const HOLD_UNITS = 64 * 1024;
  * assert.deepEqual(await client.receiveMessage(), ["bb", true]);
  * assert.deepEqual(await client.receiveMessage(), ["ccc", true]);
  *
- * server.keepRunning = false;
- * await done;
+ * server.keepRunning = false; // the client sees the end at once
  * assert.deepEqual(await client.receiveMessage(), ["", false]);
+ * await done;
  * ```
  */
 export class BufferedClient implements AsyncDisposable, Disposable {
@@ -351,6 +352,7 @@ export class BufferedClient implements AsyncDisposable, Disposable {
    * const done = server.start();
    * await using client = await BufferedClient.connect("127.0.0.1", server.addr.port);
    * await client.sendMessage("hello, world");
+   * client.shutdown(); // the server's lingering close waits for its clients to close
    * server.keepRunning = false;
    * await done;
    * ```
@@ -457,6 +459,7 @@ export class BufferedClient implements AsyncDisposable, Disposable {
    * await using client = await BufferedClient.connect("127.0.0.1", server.addr.port);
    * await client.sendMessage("short");
    * assert.deepEqual(await client.receiveMessage(), ["", true]);
+   * client.shutdown(); // the server's lingering close waits for its clients to close
    * server.keepRunning = false;
    * await done;
    * ```

@@ -28,9 +28,9 @@
  * await client.sendMessage("Four score and seven years ago");
  * assert.deepEqual(await client.receiveMessage(), [" and seven years ago", true]);
  *
- * server.keepRunning = false;
- * await done;
+ * server.keepRunning = false; // the client sees the end at once
  * assert.deepEqual(await client.receiveMessage(), ["", false]);
+ * await done;
  * ```
  *
  * @module

@@ -146,6 +146,8 @@ function skippedCharactersEnd(buffer: Uint8Array, start: number, end: number): n
  * await b.sendMessage("0123456789from b");
  * assert.deepEqual(await b.receiveMessage(), ["from b", true]);
  * assert.deepEqual(await a.receiveMessage(), ["from a", true]);
+ * a.shutdown(); // the server's lingering close waits for its clients to close
+ * b.shutdown();
  * server.keepRunning = false;
  * await done;
  * ```
