@@ -202,7 +202,7 @@ export class Connection {
   #closed = false;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   #lingerUntil = 0;
-  /** When the peer last sent bytes while the connection lingered. */
+  /** When the peer last sent bytes while the connection lingered, or when it hung up. */
   #heardAt = -Infinity;
   /** Why the replies written may not all have reached the peer; `undefined` while intact. */
   #cut: string | undefined;
@@ -407,7 +407,8 @@ export class Connection {
     // connection is ending either way.
     this.conn.closeWrite().catch(() => {});
     this.#lingerUntil = performance.now() + this.#context.lingerTime;
-    this.#heardAt = -Infinity;
+    // Until the peer has been silent for a whole lingerTimeout, it may still send.
+    this.#heardAt = performance.now();
     this.#armLinger();
   }
 
@@ -637,9 +638,9 @@ export class Connection {
     const { lingerTimeout, lingerTime } = this.#context;
     const wait = Math.max(0, Math.min(lingerTimeout, this.#lingerUntil - performance.now()));
     this.#lingerTimer = setTimeout(() => {
-      this.#endLinger(
-        wait < lingerTimeout ? `linger time of ${lingerTime} ms reached` : "linger timeout",
-      );
+      if (wait < lingerTimeout) this.#endLinger(`linger time of ${lingerTime} ms reached`);
+      // Silent for a whole lingerTimeout: nothing is left unread on our side.
+      else this.close(this.#closeReason ?? "linger timeout");
     }, wait);
   }
 
@@ -672,7 +673,7 @@ export class Connection {
    */
   #endLinger(why: string): void {
     if (performance.now() - this.#heardAt < this.#context.lingerTimeout) {
-      this.#cut ??= `${why} while the peer was still sending`;
+      this.#cut ??= `${why} before the peer closed`;
     }
     this.close(this.#closeReason ?? why);
   }

@@ -97,57 +97,58 @@ const ACCEPT_BACKOFF_MAX = 1000;
  * (10 ms doubling to 1 s, as Node and hyper do) and logs one line when an
  * episode starts and one with its count when it ends; a connection that
  * closes wakes the loop at once, so it resumes at full speed as soon as a
- * descriptor frees. An episode ends once accepts have succeeded for
- * `ACCEPT_BACKOFF_MAX` ms without a failure, or when the server stops.
+ * descriptor frees. An episode ends once no accept has failed for twice the
+ * longest backoff, or when the server stops.
  */
 class AcceptFailures {
   #log: (line: string) => void;
   #count = 0;
   #since = 0;
+  #last = 0;
   #backoff = 0;
+  /** The loop is pausing after a failure, not waiting in an accept. */
+  #backingOff = false;
   #calm: ReturnType<typeof setTimeout> | undefined;
 
   constructor(log: (line: string) => void) {
     this.#log = log;
   }
 
-  /** Records a failed accept; returns how long to wait before the next, in ms. */
+  /** Records a failed accept; returns how long to pause before the next, in ms. */
   failed(error: unknown): number {
-    clearTimeout(this.#calm);
-    this.#calm = undefined;
+    this.#last = performance.now();
     if (this.#count++ === 0) {
-      this.#since = performance.now();
+      this.#since = this.#last;
       this.#log(
         `accept failed: ${errorMessage(error)}; backing off up to ${ACCEPT_BACKOFF_MAX} ms`,
       );
     }
+    this.#backingOff = true;
+    clearTimeout(this.#calm);
+    this.#calm = setTimeout(() => this.end(), 2 * ACCEPT_BACKOFF_MAX);
     this.#backoff = Math.min(ACCEPT_BACKOFF_MAX, Math.max(ACCEPT_BACKOFF_MIN, this.#backoff * 2));
     return this.#backoff;
   }
 
-  /** Records an accept that worked: the episode ends if none fails for a while. */
-  succeeded(): void {
-    if (this.#count === 0 || this.#calm !== undefined) return;
-    this.#calm = setTimeout(() => this.end(), ACCEPT_BACKOFF_MAX);
+  /** The pause is over: the loop accepts again. */
+  retrying(): void {
+    this.#backingOff = false;
   }
 
-  /**
-   * Ends the episode, if one is under way, with its summary line: recovered,
-   * or still failing when the server stops (`recovered` false).
-   */
-  end(recovered = true): void {
-    const calm = this.#calm !== undefined;
+  /** Ends the episode, if one is under way, with its summary line. */
+  end(): void {
     clearTimeout(this.#calm);
     this.#calm = undefined;
     if (this.#count === 0) return;
-    const lasted = Math.round(performance.now() - this.#since);
+    const lasted = Math.round(this.#last - this.#since);
     const times = this.#count === 1 ? "1 time" : `${this.#count} times`;
     this.#log(
-      recovered || calm
-        ? `accept recovered: it had failed ${times} over ${lasted} ms`
-        : `accept still failing when the server stopped: ${times} over ${lasted} ms`,
+      this.#backingOff
+        ? `accept still failing when the server stopped: ${times} over ${lasted} ms`
+        : `accept recovered: it had failed ${times} over ${lasted} ms`,
     );
     this.#count = this.#backoff = 0;
+    this.#backingOff = false;
   }
 }
 
@@ -340,9 +341,10 @@ export class ServerCore implements ConnectionContext {
         } catch (error) {
           if (!this.#keepRunning || error instanceof Deno.errors.BadResource) break;
           await this.#pauseAcceptLoop(this.#acceptFailures.failed(error));
+          // A stop during the pause leaves the episode as it was: still failing.
+          if (this.#keepRunning) this.#acceptFailures.retrying();
           continue;
         }
-        this.#acceptFailures.succeeded();
         if (!this.#keepRunning) {
           conn.close();
           break;
@@ -351,7 +353,7 @@ export class ServerCore implements ConnectionContext {
       }
     } finally {
       this.#closeListener();
-      this.#acceptFailures.end(false);
+      this.#acceptFailures.end();
       while (this.#tasks.size > 0) await Promise.all(this.#tasks);
       clearTimeout(this.#shutdownTimer);
     }

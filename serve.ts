@@ -157,7 +157,12 @@ export interface ServeOptions extends TransportOptions {
   lingerTime?: number;
   /** Stops the server gracefully when aborted; one already aborted stops it at once. */
   signal?: AbortSignal;
-  /** Called once the server listens, with its address. By default nothing is printed. */
+  /**
+   * Called once the server listens, with its address; not called when
+   * `signal` was already aborted (the server stops at once). If it throws,
+   * the server is stopped and `serve` throws that error. By default nothing
+   * is printed.
+   */
   onListen?: (addr: Deno.Addr) => void;
   /**
    * Receives one line per event: a connection opened, closed (with the reason

@@ -17,6 +17,7 @@ import {
   mulberry32,
   peerOf,
   randomInt,
+  readExactly,
   readUntilClosed,
   writeAllTo,
 } from "./_faults.ts";
@@ -378,4 +379,46 @@ Deno.test("a client that reads a 12 MiB reply at a steady few MB/s is not cut of
   // full (about 3.75 MiB on Linux loopback) a write resumes only when about a
   // third of them has drained, here every ~0.3 s, well within the timeout.
   await assertSteadyReaderServed(12 * 1024 * 1024, 1000, 64 * 1024, 10);
+});
+
+Deno.test("a stop that runs out of shutdownTimeout while a reply is being written never logs it as answered", async () => {
+  // The peer neither reads its 4 MiB reply nor closes: when shutdownTimeout
+  // ends the linger, the server cannot know the reply arrived.
+  await using live = new LiveServer(64 * 1024, {
+    maxFrameSize: 8 * 1024 * 1024,
+    shutdownTimeout: 200,
+  });
+  const conn = await connectRaw(live.port);
+  const peer = peerOf(conn);
+  try {
+    await writeAllTo(conn, frame(request("unread", 4 * 1024 * 1024)));
+    // Its reply header shows the server took the request in, and the rest stays unread.
+    assert.ok(await guard(readExactly(conn, 4), "the reply header") !== null);
+    await live.stop();
+  } finally {
+    closeQuietly(conn);
+  }
+  const [line] = live.log.disconnects(peer);
+  assert.ok(!line.endsWith("answered)"), `logged as answered: ${line}`);
+  assert.match(line, /delivery not confirmed/);
+});
+
+Deno.test("a stop that runs out of shutdownTimeout before a silent peer closes or has been silent a whole lingerTimeout does not log its replies as answered", async () => {
+  // The server hangs up, lingers, and is cut short by shutdownTimeout: the
+  // peer neither closed nor stayed silent for lingerTimeout, so the server
+  // cannot know it read its reply (here it did; one that did not looks the same).
+  await using live = new LiveServer(1024, { shutdownTimeout: 200, lingerTimeout: 5000 });
+  const conn = await connectRaw(live.port);
+  const peer = peerOf(conn);
+  try {
+    await writeAllTo(conn, frame("0123456789read"));
+    assert.ok(await guard(readExactly(conn, 8), "the reply") !== null);
+    await live.stop();
+  } finally {
+    closeQuietly(conn);
+  }
+  assert.match(
+    live.log.disconnects(peer)[0],
+    / disconnected: server stopping \(1 frame written, delivery not confirmed: .*shutdownTimeout of 200 ms reached before the peer closed\)$/,
+  );
 });
