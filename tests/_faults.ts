@@ -526,3 +526,44 @@ export async function resetMidFrame(port: number): Promise<string> {
   await errors;
   return `${HOST}:${childPort}`;
 }
+
+/**
+ * A one-connection server that plays `script` on the first connection, then
+ * closes. Disposing it waits for the script, whose assertions count.
+ */
+export class ScriptedServer implements AsyncDisposable {
+  readonly #listener: Deno.TcpListener;
+  #disposing = false;
+  readonly done: Promise<void>;
+
+  constructor(script: (conn: Deno.TcpConn) => Promise<void>) {
+    const listener = Deno.listen({ hostname: HOST, port: 0 });
+    this.#listener = listener;
+    this.done = (async (): Promise<void> => {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (this.#disposing) return; // no client came: the test failed before connecting
+        throw error;
+      } finally {
+        closeQuietly(listener);
+      }
+      try {
+        await script(conn);
+      } finally {
+        closeQuietly(conn);
+      }
+    })();
+  }
+
+  get port(): number {
+    return this.#listener.addr.port;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#disposing = true;
+    closeQuietly(this.#listener);
+    await guard(this.done, "the scripted server to finish");
+  }
+}

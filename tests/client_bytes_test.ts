@@ -11,53 +11,21 @@ import { Buffer } from "node:buffer";
 import { BufferedClient } from "../client.ts";
 import { FrameTooLargeError } from "../framing.ts";
 import { concat, connectPair, frame, HOST, readExactly, readFrame, writeAll } from "./_helpers.ts";
-import { closeQuietly, guard, randomBytes } from "./_faults.ts";
+import { randomBytes, ScriptedServer } from "./_faults.ts";
 import { mulberry32 } from "./_bytes.ts";
 
 /** Bytes that are not UTF-8: 0xff and 0xfe never occur in it, and a NUL besides. */
 const NOT_UTF8 = new Uint8Array([0xff, 0xfe, 0x00]);
 
-/**
- * A one-connection peer that writes back every byte it reads until the
- * client closes. Disposing it waits for the loop, whose errors count.
- */
-class EchoPeer implements AsyncDisposable {
-  readonly #listener: Deno.TcpListener;
-  #disposing = false;
-  readonly done: Promise<void>;
-
+/** A one-connection peer that writes back every byte it reads until the client closes. */
+class EchoPeer extends ScriptedServer {
   constructor() {
-    const listener = Deno.listen({ hostname: HOST, port: 0 });
-    this.#listener = listener;
-    this.done = (async (): Promise<void> => {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (this.#disposing) return; // no client came: the test failed before connecting
-        throw error;
-      } finally {
-        closeQuietly(listener);
+    super(async (conn) => {
+      const buffer = new Uint8Array(64 * 1024);
+      for (let n; (n = await conn.read(buffer)) !== null;) {
+        await writeAll(conn, buffer.subarray(0, n));
       }
-      try {
-        const buffer = new Uint8Array(64 * 1024);
-        for (let n; (n = await conn.read(buffer)) !== null;) {
-          await writeAll(conn, buffer.subarray(0, n));
-        }
-      } finally {
-        closeQuietly(conn);
-      }
-    })();
-  }
-
-  get port(): number {
-    return this.#listener.addr.port;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.#disposing = true;
-    closeQuietly(this.#listener);
-    await guard(this.done, "the echo peer to finish");
+    });
   }
 }
 
