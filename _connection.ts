@@ -4,7 +4,6 @@
 // close. The server around it (serve.ts, via _server.ts) owns the listener.
 
 import { errorMessage } from "./_net.ts";
-import { sendQueueKey } from "./_send_queue.ts";
 import { type AnyConn, setNoDelay } from "./_transport.ts";
 import {
   FrameReader,
@@ -158,9 +157,6 @@ export class Connection {
   #writes = 0;
   #writeProgressAt = 0;
   #writtenAtProgress = 0;
-  /** The socket's key in the kernel's send-queue table, and the queue's size when last seen. */
-  readonly #sendQueueKey: string | undefined;
-  #sendQueue: number | undefined;
 
   /** Replies that wait for an earlier, still pending one, in request order. */
   #slots: Slot[] = [];
@@ -224,11 +220,6 @@ export class Connection {
       maxFrameSize: context.maxFrameSize,
     });
     this.#writer = new FrameWriter(conn);
-    const local = conn.localAddr;
-    const remote = conn.remoteAddr;
-    this.#sendQueueKey = "port" in local && "port" in remote
-      ? sendQueueKey(local.port, remote.port)
-      : undefined;
   }
 
   /** Bytes of replies the socket has accepted, headers included. */
@@ -311,23 +302,15 @@ export class Connection {
     }
   }
 
-  /**
-   * Looks for a timeout; `now` from `performance.now()`. `sendQueues` gives
-   * the kernel's send queue of each socket, when it can be read.
-   */
-  sweep(now: number, sendQueues: () => Map<string, number> | undefined): void {
+  /** Looks for a timeout; `now` from `performance.now()`. */
+  sweep(now: number): void {
     const context = this.#context;
     if (this.#writes > 0) {
       // A peer that reads slowly but steadily is making progress: the timeout
-      // counts from the last bytes the socket accepted, or the last bytes the
-      // peer took out of the kernel's send queue (which shows progress the
-      // write completions, a third of a send buffer apart, do not).
+      // counts from the last bytes the socket accepted.
       const written = this.#writer.bytesWritten;
       if (written !== this.#writtenAtProgress) {
         this.#writtenAtProgress = written;
-        this.#writeProgressAt = now;
-        this.#sendQueue = undefined;
-      } else if (this.#sendQueueDrained(sendQueues)) {
         this.#writeProgressAt = now;
       } else if (context.writeTimeout > 0 && now - this.#writeProgressAt > context.writeTimeout) {
         const why = `write timeout: replies not read for ${context.writeTimeout} ms`;
@@ -350,16 +333,6 @@ export class Connection {
     ) {
       this.hangUp(`idle timeout: no frame for ${context.idleTimeout} ms`, "timeout");
     }
-  }
-
-  /** Whether the kernel's send queue of this socket shrank since the last look. */
-  #sendQueueDrained(sendQueues: () => Map<string, number> | undefined): boolean {
-    if (this.#sendQueueKey === undefined) return false;
-    const queue = sendQueues()?.get(this.#sendQueueKey);
-    const drained = queue !== undefined && this.#sendQueue !== undefined &&
-      queue < this.#sendQueue;
-    this.#sendQueue = queue;
-    return drained;
   }
 
   /**

@@ -6,7 +6,6 @@
 import { errorMessage, formatAddr } from "./_net.ts";
 import { durationOption, integerOption, maxFrameSizeOption } from "./_options.ts";
 import { type AnyConn, type Endpoint, listen } from "./_transport.ts";
-import { readSendQueues } from "./_send_queue.ts";
 import type { ServeOptions } from "./serve.ts";
 import {
   type CloseKind,
@@ -406,13 +405,7 @@ export class ServerCore implements ConnectionContext {
     // One timer for every connection: timeouts cost nothing per frame.
     this.#sweepTimer = setInterval(() => {
       const now = performance.now();
-      // Read at most once a sweep, and only when a stalled write asks for it.
-      let queues: Map<string, number> | undefined | null = null;
-      const sendQueues = (): Map<string, number> | undefined => {
-        if (queues === null) queues = readSendQueues();
-        return queues;
-      };
-      for (const connection of this.#connections) connection.sweep(now, sendQueues);
+      for (const connection of this.#connections) connection.sweep(now);
     }, interval);
   }
 

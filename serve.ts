@@ -125,10 +125,8 @@ export interface ServeOptions extends TransportOptions {
   /**
    * Milliseconds the replies being written may go without progress (no bytes
    * accepted by the socket) before the connection is closed; `0` waits for
-   * ever. A full send buffer wakes the writer only once about a third of it
-   * has drained; with read permission for `/proc/net/tcp` and
-   * `/proc/net/tcp6` (Linux), the socket's send queue shrinking counts as
-   * progress too, so a slow but steady reader is not cut.
+   * ever. The grain is the kernel's: a full send buffer wakes the writer only
+   * once about a third of it has drained.
    *
    * @default {30000}
    */

@@ -310,9 +310,7 @@ Options:
   --max-connections N      clients served at once (default: ${DEFAULTS.maxConnections})
   --idle-timeout MS        close a client silent between frames this long (default: ${DEFAULTS.idleTimeout}; 0: never)
   --frame-timeout MS       close a client that leaves a frame unfinished this long (default: ${DEFAULTS.frameTimeout})
-  --write-timeout MS       close a client whose replies make no progress this long (default: ${DEFAULTS.writeTimeout});
-                           with --allow-read=/proc/net/tcp,/proc/net/tcp6 (Linux) progress
-                           is seen as the client reads, not only as writes complete
+  --write-timeout MS       close a client whose replies make no progress this long (default: ${DEFAULTS.writeTimeout})
   --shutdown-timeout MS    on SIGINT/SIGTERM, time to send owed replies (default: ${DEFAULTS.shutdownTimeout})
   --linger-timeout MS      after hanging up, wait this long for a silent peer to close (default: ${DEFAULTS.lingerTimeout})
   --linger-time MS         after hanging up, wait at most this long in all (default: ${DEFAULTS.lingerTime})

@@ -364,15 +364,6 @@ async function assertSteadyReaderServed(
   assert.equal(answeredIn(live.log.disconnects(peer)[0]), 1);
 }
 
-Deno.test("a client that reads a 4 MiB reply steadily at about 0.8 MB/s is not cut off by a 1000 ms writeTimeout", async () => {
-  // The issue's own figures: 64 KiB every 80 ms. Write completions come only
-  // once a third of the full send buffer has drained (1.6 s apart at this
-  // rate); the server sees the progress in the kernel's send queue. Reads of
-  // a whole loopback segment (64 KiB) let each one reopen the peer's window,
-  // so the rate holds even when timers fire late on a loaded machine.
-  await assertSteadyReaderServed(4 * 1024 * 1024, 1000, 64 * 1024, 80);
-});
-
 Deno.test("a client that reads a 12 MiB reply at a steady few MB/s is not cut off by a 1000 ms writeTimeout", async () => {
   // 64 KiB every 10 ms: the reply takes about 3 s to read, three times the
   // timeout. The socket takes reply bytes in bursts: once its buffers are
