@@ -526,8 +526,15 @@ Deno.test("with maxInFlight 4, 100 pipelined requests are all answered in order"
 
 // The payload's lifetime: the handler's until its promise settles.
 
-Deno.test("an async handler reads its payload intact after later requests refilled the receive buffer", async () => {
-  const requests = distinctRequests(100, (i) => 8 + (i * 5) % 40);
+/**
+ * Holds every request in an async handler (receive buffer of 64 bytes, so
+ * later reads refill it), checks each held payload after all have arrived,
+ * then releases them in `order` and expects every reply, in request order.
+ */
+async function assertHeldPayloadsIntact(
+  requests: Uint8Array[],
+  order: "as sent" | "reversed",
+): Promise<void> {
   const watch = new Watch();
   await using server = serveOn(watch, (payload, info) => watch.hold(payload, info), {
     bufferSize: 64,
@@ -539,29 +546,22 @@ Deno.test("an async handler reads its payload intact after later requests refill
   for (const [i, call] of watch.held.entries()) {
     assert.deepEqual(call.payload, requests[i], `request ${i}'s payload, read after the others`);
   }
-  for (const call of watch.held) call.resolve(call.payload.slice());
+  const held = order === "as sent" ? watch.held : [...watch.held].reverse();
+  for (const call of held) call.resolve(call.payload.slice());
   for (const [i, request] of requests.entries()) {
     await expectReply(conn, request, `the reply to request ${i}`);
   }
+}
+
+Deno.test("an async handler reads its payload intact after later requests refilled the receive buffer", async () => {
+  await assertHeldPayloadsIntact(distinctRequests(100, (i) => 8 + (i * 5) % 40), "as sent");
 });
 
 Deno.test("an async handler's payload longer than the receive buffer stays intact while later long frames arrive", async () => {
-  const requests = distinctRequests(12, (i) => i === 5 ? 70 * 1024 : 100 + i * 37);
-  const watch = new Watch();
-  await using server = serveOn(watch, (payload, info) => watch.hold(payload, info), {
-    bufferSize: 64,
-    maxInFlight: 1000,
-  });
-  using conn = await connectRaw(server.addr.port);
-  await send(conn, ...requests);
-  await watch.untilHeld(requests.length, peerOf(conn));
-  for (const [i, call] of watch.held.entries()) {
-    assert.deepEqual(call.payload, requests[i], `request ${i}'s payload, read after the others`);
-  }
-  for (const call of [...watch.held].reverse()) call.resolve(call.payload.slice());
-  for (const [i, request] of requests.entries()) {
-    await expectReply(conn, request, `the reply to request ${i}`);
-  }
+  await assertHeldPayloadsIntact(
+    distinctRequests(12, (i) => i === 5 ? 70 * 1024 : 100 + i * 37),
+    "reversed",
+  );
 });
 
 Deno.test("a sync reply that is a view of its payload keeps its bytes while it waits behind a pending one", async () => {
