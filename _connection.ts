@@ -277,7 +277,7 @@ export class Connection {
         // the replies to one read go out in one write.
         if (this.#suffixHandler === undefined) {
           this.#handle(payload);
-          reader.readEachBuffered(this.#visit);
+          if (this.#slots.length < context.maxInFlight) reader.readEachBuffered(this.#visit);
         } else {
           this.#visitSuffix(payload, 0, payload.byteLength);
           reader.readEachBuffered(this.#visitSuffix);

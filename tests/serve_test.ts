@@ -480,27 +480,29 @@ Deno.test("a handler returning a number ends its connection like a throw", async
 
 // Backpressure.
 
-Deno.test("with maxInFlight 4, a client pipelining 100 requests has 4 handled at once", async () => {
-  const watch = new Watch();
-  await using server = serveOn(
-    watch,
-    (payload, info) => decoder.decode(payload) === "ping" ? "pong" : watch.hold(payload, info),
-    { maxInFlight: 4 },
-  );
-  using conn = await connectRaw(server.addr.port);
-  const requests = Array.from({ length: 100 }, (_, i) => `request ${i}`);
-  await send(conn, ...requests);
-  try {
-    await watch.untilHeld(4, peerOf(conn));
-    // The server could read more now if it would: let its event loop turn.
-    await assertServes(server.addr.port);
-    assert.equal(watch.held.length, 4, "calls before any reply left");
-    assert.deepEqual(watch.held.map((call) => call.text), requests.slice(0, 4));
-  } finally {
-    // Nothing left pending for the stop to wait on.
-    for (const call of watch.held) call.resolve(null);
-  }
-});
+for (const maxInFlight of [1, 4]) {
+  Deno.test(`with maxInFlight ${maxInFlight}, a client pipelining 100 requests has ${maxInFlight} handled at once`, async () => {
+    const watch = new Watch();
+    await using server = serveOn(
+      watch,
+      (payload, info) => decoder.decode(payload) === "ping" ? "pong" : watch.hold(payload, info),
+      { maxInFlight },
+    );
+    using conn = await connectRaw(server.addr.port);
+    const requests = Array.from({ length: 100 }, (_, i) => `request ${i}`);
+    await send(conn, ...requests);
+    try {
+      await watch.untilHeld(maxInFlight, peerOf(conn));
+      // The server could read more now if it would: let its event loop turn.
+      await assertServes(server.addr.port);
+      assert.equal(watch.held.length, maxInFlight, "calls before any reply left");
+      assert.deepEqual(watch.held.map((call) => call.text), requests.slice(0, maxInFlight));
+    } finally {
+      // Nothing left pending for the stop to wait on.
+      for (const call of watch.held) call.resolve(null);
+    }
+  });
+}
 
 Deno.test("with maxInFlight 4, 100 pipelined requests are all answered in order", async () => {
   const watch = new Watch();
