@@ -105,10 +105,14 @@ export type CloseKind =
  */
 export type SuffixHandler = (buffer: Uint8Array, start: number, end: number) => number;
 
+/** A handler given as a {@linkcode SuffixHandler}: see there. */
+export interface SuffixHandlerOf {
+  suffix: SuffixHandler;
+}
+
 /** The server's settings and state that each connection consults. */
 export interface ConnectionContext {
-  readonly handler: FrameHandler;
-  readonly suffixHandler: SuffixHandler | undefined;
+  readonly handler: FrameHandler | SuffixHandlerOf;
   readonly bufferSize: number;
   readonly maxFrameSize: number;
   readonly maxInFlight: number;
@@ -143,7 +147,8 @@ export class Connection {
   readonly conn: AnyConn;
   readonly info: ConnectionInfo;
   readonly #context: ConnectionContext;
-  readonly #handler: FrameHandler;
+  /** Exactly one of the two is set. */
+  readonly #handler: FrameHandler | undefined;
   readonly #suffixHandler: SuffixHandler | undefined;
   readonly #reader: FrameReader;
   readonly #writer: FrameWriter;
@@ -213,8 +218,9 @@ export class Connection {
     this.conn = conn;
     this.info = info;
     this.#context = context;
-    this.#handler = context.handler;
-    this.#suffixHandler = context.suffixHandler;
+    const handler = context.handler;
+    this.#handler = typeof handler === "function" ? handler : undefined;
+    this.#suffixHandler = typeof handler === "function" ? undefined : handler.suffix;
     this.#reader = new FrameReader(conn, {
       bufferSize: context.bufferSize,
       maxFrameSize: context.maxFrameSize,
@@ -391,7 +397,7 @@ export class Connection {
     this.bytesReceived += HEADER_SIZE + payload.byteLength;
     let result: HandlerResult | PromiseLike<HandlerResult>;
     try {
-      result = this.#handler(payload, this.info);
+      result = (this.#handler as FrameHandler)(payload, this.info);
     } catch (error) {
       throw new HandlerFailure(error);
     }

@@ -12,7 +12,7 @@ import {
   Connection,
   type ConnectionContext,
   type FrameHandler,
-  type SuffixHandler,
+  type SuffixHandlerOf,
 } from "./_connection.ts";
 import { DEFAULT_BUFFER_SIZE, DEFAULT_MAX_FRAME_SIZE } from "./framing.ts";
 
@@ -76,11 +76,6 @@ export interface ServerStats {
   bytesSent: number;
   /** Connections ended, by reason. */
   closed: Record<CloseKind, number>;
-}
-
-/** A handler given as a {@linkcode SuffixHandler}: see there. */
-export interface SuffixHandlerOf {
-  suffix: SuffixHandler;
 }
 
 /** Time between two looks for timed-out connections, at most. */
@@ -171,8 +166,7 @@ function noneClosed(): Record<CloseKind, number> {
  * serves until {@linkcode stop}.
  */
 export class ServerCore implements ConnectionContext {
-  readonly handler: FrameHandler;
-  readonly suffixHandler: SuffixHandler | undefined;
+  readonly handler: FrameHandler | SuffixHandlerOf;
   readonly bufferSize: number;
   readonly maxFrameSize: number;
   readonly maxInFlight: number;
@@ -214,13 +208,7 @@ export class ServerCore implements ConnectionContext {
     handler: FrameHandler | SuffixHandlerOf,
     maxConnectionsDefault: number,
   ) {
-    if (typeof handler === "function") {
-      this.handler = handler;
-      this.suffixHandler = undefined;
-    } else {
-      this.suffixHandler = handler.suffix;
-      this.handler = (payload) => payload.subarray(handler.suffix(payload, 0, payload.byteLength));
-    }
+    this.handler = handler;
     this.bufferSize = integerOption("bufferSize", options.bufferSize, DEFAULT_BUFFER_SIZE, 1);
     this.maxFrameSize = maxFrameSizeOption(options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE);
     this.#maxConnections = integerOption(
@@ -287,12 +275,10 @@ export class ServerCore implements ConnectionContext {
 
   /** The counters, live connections included. */
   stats(): ServerStats {
-    let { framesReceived, framesSent, bytesReceived, bytesSent } = {
-      framesReceived: this.#framesReceived,
-      framesSent: this.#framesSent,
-      bytesReceived: this.#bytesReceived,
-      bytesSent: this.#bytesSent,
-    };
+    let framesReceived = this.#framesReceived;
+    let framesSent = this.#framesSent;
+    let bytesReceived = this.#bytesReceived;
+    let bytesSent = this.#bytesSent;
     for (const connection of this.#connections) {
       framesReceived += connection.framesReceived;
       framesSent += connection.framesSent;

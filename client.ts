@@ -51,11 +51,11 @@ import { connect, endpoint, setNoDelay, type TransportOptions } from "./_transpo
 
 export type { TransportOptions };
 import { decodeUtf8, utf8ByteLength } from "./_utf8.ts";
+import { checkFrameSize } from "./_header.ts";
 import {
   DEFAULT_BUFFER_SIZE,
   DEFAULT_MAX_FRAME_SIZE,
   FrameReader,
-  FrameTooLargeError,
   FrameWriter,
   MAX_FRAME_SIZE_LIMIT,
 } from "./framing.ts";
@@ -391,16 +391,17 @@ export class BufferedClient implements AsyncDisposable, Disposable {
         new Deno.errors.BadResource("Cannot send a message: the client has been shut down"),
       );
     }
-    // Checked now, as held messages are encoded later.
-    if (text) {
-      if (message.length * 3 > this.#maxFrameSize) {
-        const bytes = utf8ByteLength(message);
-        if (bytes > this.#maxFrameSize) {
-          return Promise.reject(new FrameTooLargeError(bytes, this.#maxFrameSize));
-        }
-      }
-    } else if (message.byteLength > this.#maxFrameSize) {
-      return Promise.reject(new FrameTooLargeError(message.byteLength, this.#maxFrameSize));
+    // Checked now, as held messages are encoded later. Text that cannot exceed
+    // the limit (3 bytes a UTF-16 unit at most) is not measured.
+    const bytes = !text
+      ? message.byteLength
+      : message.length * 3 > this.#maxFrameSize
+      ? utf8ByteLength(message)
+      : 0;
+    try {
+      checkFrameSize(bytes, this.#maxFrameSize);
+    } catch (error) {
+      return Promise.reject(error);
     }
     // The connection ended for a reason of the server's or the network's: not
     // the caller's misuse, so not an exception. The next receive reports it.

@@ -5,93 +5,16 @@
 // the socket (end of stream) and the server's promises, never by timing.
 
 import assert from "node:assert/strict";
-import {
-  type FrameHandler,
-  type FrameServer,
-  type HandlerResult,
-  serve,
-  type ServeOptions,
-} from "../serve.ts";
-import {
-  concat,
-  connectRaw,
-  frame,
-  guard,
-  HOST,
-  LogRecorder,
-  peerOf,
-  readUntilClosed,
-  writeAllTo,
-} from "./_faults.ts";
+import { type FrameHandler, serve, type ServeOptions } from "../serve.ts";
+import { connectRaw, frame, guard, HOST, peerOf, writeAllTo } from "./_faults.ts";
 import { readFrame } from "./_helpers.ts";
-
-const decoder = new TextDecoder();
+import { decoder, expectEnd, expectReply, send, serveOn, Watch } from "./_serve.ts";
 
 /** Long enough never to be what ends a test: a stop is then the peer's close, or the test's. */
 const PATIENT = { lingerTimeout: 60_000, shutdownTimeout: 60_000 } as const;
 
 function echo(payload: Uint8Array): Uint8Array {
   return payload;
-}
-
-/** serve() on 127.0.0.1, a port of the system's choice, logging into `watch`. */
-function serveOn(
-  watch: Watch,
-  handler: FrameHandler,
-  options: Omit<ServeOptions, "hostname" | "port" | "log"> = {},
-): FrameServer {
-  return serve({ ...options, hostname: HOST, port: 0, log: watch.log }, handler);
-}
-
-/**
- * The server's log, and handler calls whose replies wait until the test
- * settles them, with a wait that wakes on either: a connection the server
- * drops ends the wait at once.
- */
-class Watch {
-  readonly recorder = new LogRecorder();
-  readonly calls: { text: string; resolve: (reply: HandlerResult) => void }[] = [];
-  #wakers = new Set<() => void>();
-
-  /** Pass as the server's `log` option. */
-  readonly log = (line: string): void => {
-    this.recorder.log(line);
-    this.#changed();
-  };
-
-  /** Holds every request until the test resolves it. */
-  readonly hold: FrameHandler = (payload) => {
-    const { promise, resolve } = Promise.withResolvers<HandlerResult>();
-    this.calls.push({ text: decoder.decode(payload), resolve });
-    this.#changed();
-    return promise;
-  };
-
-  get lines(): string[] {
-    return this.recorder.lines;
-  }
-
-  /** Resolves once `count` calls are held; fails at once if the connection of `peer` ends first. */
-  async untilHeld(count: number, peer: string): Promise<void> {
-    const ended = (): boolean => this.recorder.disconnects(peer).length > 0;
-    while (this.calls.length < count && !ended()) {
-      await guard(
-        new Promise<void>((resolve) => this.#wakers.add(resolve)),
-        `${count} held calls; log:\n${this.lines.join("\n")}`,
-      );
-    }
-    assert.equal(
-      this.calls.length,
-      count,
-      `held calls before the connection ended:\n${this.lines.join("\n")}`,
-    );
-  }
-
-  #changed(): void {
-    const wakers = [...this.#wakers];
-    this.#wakers.clear();
-    for (const wake of wakers) wake();
-  }
 }
 
 /**
@@ -109,29 +32,15 @@ async function assertNotListening(port: number): Promise<void> {
   );
 }
 
-/** Writes the frames of `payloads` in one write. */
-function send(conn: Deno.Conn, ...payloads: string[]): Promise<void> {
-  return writeAllTo(conn, concat(...payloads.map((payload) => frame(payload))));
-}
-
-async function expectReply(conn: Deno.Conn, payload: string, what = "a reply"): Promise<void> {
-  const got = await guard(readFrame(conn), what);
-  assert.deepEqual(got, frame(payload), `${what}: ${got === null ? "end of stream" : "wrong"}`);
-}
-
-async function expectEnd(conn: Deno.Conn): Promise<void> {
-  const { bytes, end } = await guard(readUntilClosed(conn), "the end of the stream");
-  assert.deepEqual({ bytes: bytes.byteLength, end }, { bytes: 0, end: "eof" });
-}
-
 Deno.test("shutdown() sends the replies of handlers in flight, in request order, before the end of stream", async () => {
   const watch = new Watch();
   await using server = serveOn(watch, watch.hold, PATIENT);
   using conn = await connectRaw(server.addr.port);
   await send(conn, "a", "b", "c");
   await watch.untilHeld(3, peerOf(conn));
+  assert.equal(watch.held.length, 3, "held calls");
   const stopping = server.shutdown();
-  const [a, b, c] = watch.calls;
+  const [a, b, c] = watch.held;
   c.resolve("C");
   b.resolve("B");
   a.resolve("A");
@@ -171,9 +80,10 @@ Deno.test("after shutdown(), no new client is accepted while open connections fi
   using conn = await connectRaw(port);
   await send(conn, "pending");
   await watch.untilHeld(1, peerOf(conn));
+  assert.equal(watch.held.length, 1, "held calls");
   const stopping = server.shutdown();
   await assertNotListening(port);
-  watch.calls[0].resolve("done");
+  watch.held[0].resolve("done");
   await expectReply(conn, "done", "the reply of the handler in flight");
   await expectEnd(conn);
   conn.close();
@@ -238,6 +148,7 @@ Deno.test("after shutdownTimeout, a handler that never settles is abandoned and 
   await send(conn, "before", "hang");
   await expectReply(conn, "before");
   await watch.untilHeld(1, peer);
+  assert.equal(watch.held.length, 1, "held calls");
   await guard(server.shutdown(), "shutdown() to give up on the handler");
   await expectEnd(conn);
   const dropped = watch.lines.filter((line) => line.includes("its reply is dropped"));

@@ -12,9 +12,6 @@ import {
   type ConnectionInfo,
   type FrameHandler,
   type FrameServer,
-  type HandlerResult,
-  serve,
-  type ServeOptions,
   type ServerStats,
   textHandler,
 } from "../serve.ts";
@@ -27,136 +24,12 @@ import {
   guard,
   header,
   HOST,
-  LogRecorder,
   peerOf,
-  readUntilClosed,
   resetMidFrame,
   writeAllTo,
 } from "./_faults.ts";
 import { readFrame, utf8 } from "./_helpers.ts";
-
-/** Non-fatal: only names a request in the test's own bookkeeping. */
-const decoder = new TextDecoder();
-
-/** A handler call whose reply waits until the test settles it. */
-interface Held {
-  /** The request, decoded when the call came. */
-  text: string;
-  /** The payload exactly as the handler got it: a view the server lends. */
-  payload: Uint8Array;
-  info: ConnectionInfo;
-  resolve(reply: HandlerResult): void;
-  reject(error: unknown): void;
-}
-
-/**
- * What one test watches: the server's log and the handler's calls, with a
- * wait that wakes on either, so that a connection the server drops ends the
- * wait at once instead of running into the guard.
- */
-class Watch {
-  readonly recorder = new LogRecorder();
-  /** Every request the handler saw, in call order. */
-  readonly seen: string[] = [];
-  /** The calls of {@linkcode Watch.hold}, in call order. */
-  readonly held: Held[] = [];
-  #wakers = new Set<() => void>();
-
-  /** Pass as the server's `log` option. */
-  readonly log = (line: string): void => {
-    this.recorder.log(line);
-    this.#changed();
-  };
-
-  get lines(): string[] {
-    return this.recorder.lines;
-  }
-
-  /** Records a request; call at the top of a handler. */
-  note(payload: Uint8Array): string {
-    const text = decoder.decode(payload);
-    this.seen.push(text);
-    this.#changed();
-    return text;
-  }
-
-  /** Records a request and returns a reply the test settles through {@linkcode Watch.held}. */
-  hold(payload: Uint8Array, info: ConnectionInfo): Promise<HandlerResult> {
-    const text = this.note(payload);
-    const { promise, resolve, reject } = Promise.withResolvers<HandlerResult>();
-    this.held.push({ text, payload, info, resolve, reject });
-    this.#changed();
-    return promise;
-  }
-
-  /** Whether the server has logged the end of `peer`'s connection. */
-  disconnected(peer: string): boolean {
-    return this.lines.some((line) => line.startsWith(`${peer} disconnected: `));
-  }
-
-  /** Resolves once `done()` holds, checked after every log line and handler call. */
-  async until(done: () => boolean, what: string): Promise<void> {
-    while (!done()) {
-      await guard(
-        new Promise<void>((resolve) => this.#wakers.add(resolve)),
-        `${what}; log so far:\n${this.lines.join("\n")}`,
-      );
-    }
-  }
-
-  /**
-   * Resolves once the handler has held `count` calls; throws at once if
-   * `peer`'s connection ends first (the server dropped it).
-   */
-  async untilHeld(count: number, peer: string): Promise<void> {
-    await this.until(
-      () => this.held.length >= count || this.disconnected(peer),
-      `${count} held handler calls`,
-    );
-    assert.ok(
-      this.held.length >= count,
-      `the connection ended after ${this.held.length} of ${count} handler calls:\n` +
-        this.lines.join("\n"),
-    );
-  }
-
-  #changed(): void {
-    const wakers = [...this.#wakers];
-    this.#wakers.clear();
-    for (const wake of wakers) wake();
-  }
-}
-
-/** serve() on 127.0.0.1, a port of the system's choice, logging into `watch`. */
-function serveOn(
-  watch: Watch,
-  handler: FrameHandler,
-  options: Omit<ServeOptions, "hostname" | "port" | "log"> = {},
-): FrameServer {
-  return serve({ ...options, hostname: HOST, port: 0, log: watch.log }, handler);
-}
-
-/** Writes the frames of `payloads` in one write: the client pipelines them. */
-function send(conn: Deno.Conn, ...payloads: (string | Uint8Array)[]): Promise<void> {
-  return writeAllTo(conn, concat(...payloads.map((payload) => frame(payload))));
-}
-
-/** Reads one frame and asserts that it carries `payload`. */
-async function expectReply(
-  conn: Deno.Conn,
-  payload: string | Uint8Array,
-  what = "a reply",
-): Promise<void> {
-  const got = await guard(readFrame(conn), what);
-  assert.deepEqual(got, frame(payload), `${what}: ${got === null ? "end of stream" : "wrong"}`);
-}
-
-/** Asserts that the server ends the stream, cleanly, without sending anything more. */
-async function expectEnd(conn: Deno.Conn): Promise<void> {
-  const { bytes, end } = await guard(readUntilClosed(conn), "the end of the stream");
-  assert.equal(end, "eof", "the stream ends with a FIN, not a reset");
-  assert.equal(bytes.byteLength, 0, `nothing after the last reply: ${bytes.byteLength} bytes`);
-}
+import { decoder, expectEnd, expectReply, send, serveOn, Watch } from "./_serve.ts";
 
 /** One request, one reply, on a connection of its own: proof that the server still serves. */
 async function assertServes(port: number): Promise<void> {
@@ -667,79 +540,74 @@ Deno.test("stats() counts the connections, frames and bytes of a known workload"
   });
 });
 
-Deno.test("stats() counts a connection ended by an oversize frame as frameTooLarge", async () => {
+/** Replies with the request itself. */
+function echo(payload: Uint8Array): Uint8Array {
+  return payload;
+}
+
+/**
+ * Serves one raw connection that `drive` plays and then closes, waits for the
+ * server to log its end, stops the server and returns its statistics and log.
+ */
+async function statsAfterOne(
+  handler: FrameHandler,
+  options: Parameters<typeof serveOn>[2],
+  drive: (conn: Deno.TcpConn) => Promise<void>,
+): Promise<{ stats: ServerStats; log: string }> {
   const watch = new Watch();
-  await using server = serveOn(watch, (payload) => payload, { maxFrameSize: 16 });
+  await using server = serveOn(watch, handler, options);
   const conn = await connectRaw(server.addr.port);
   try {
-    await writeAllTo(conn, concat(frame("ok"), header(17), new Uint8Array(17)));
-    await expectReply(conn, "ok", "the reply owed before the oversize frame");
-    await expectEnd(conn);
+    await drive(conn);
   } finally {
     conn.close();
   }
   const stats = await stopAfter(server, watch, [peerOf(conn)]);
+  return { stats, log: watch.lines.join("\n") };
+}
+
+Deno.test("stats() counts a connection ended by an oversize frame as frameTooLarge", async () => {
+  const { stats } = await statsAfterOne(echo, { maxFrameSize: 16 }, async (conn) => {
+    await writeAllTo(conn, concat(frame("ok"), header(17), new Uint8Array(17)));
+    await expectReply(conn, "ok", "the reply owed before the oversize frame");
+    await expectEnd(conn);
+  });
   assert.deepEqual(stats.closed, { ...NO_CLOSE, frameTooLarge: 1 });
   assert.equal(stats.framesReceived, 1, "the refused frame is not a request");
   assert.equal(stats.bytesReceived, 4 + 2);
 });
 
 Deno.test("stats() counts a connection ended by invalid UTF-8 under textHandler as invalidText", async () => {
-  const watch = new Watch();
-  await using server = serveOn(watch, textHandler((text) => text));
-  const conn = await connectRaw(server.addr.port);
-  try {
+  const { stats } = await statsAfterOne(textHandler((text) => text), {}, async (conn) => {
     await send(conn, new Uint8Array([0xff]));
     await expectEnd(conn);
-  } finally {
-    conn.close();
-  }
-  const stats = await stopAfter(server, watch, [peerOf(conn)]);
+  });
   assert.deepEqual(stats.closed, { ...NO_CLOSE, invalidText: 1 });
 });
 
 Deno.test("stats() counts a connection ended by a failed handler as handlerError", async () => {
-  const watch = new Watch();
-  await using server = serveOn(watch, () => {
+  const fail = (): never => {
     throw new Error("boom");
-  });
-  const conn = await connectRaw(server.addr.port);
-  try {
+  };
+  const { stats } = await statsAfterOne(fail, {}, async (conn) => {
     await send(conn, "x");
     await expectEnd(conn);
-  } finally {
-    conn.close();
-  }
-  const stats = await stopAfter(server, watch, [peerOf(conn)]);
+  });
   assert.deepEqual(stats.closed, { ...NO_CLOSE, handlerError: 1 });
   assert.equal(stats.framesReceived, 1, "the failed request was handed to the handler");
   assert.equal(stats.framesSent, 0);
 });
 
 Deno.test("stats() counts a connection ended by the idle timeout as timeout", async () => {
-  const watch = new Watch();
-  await using server = serveOn(watch, (payload) => payload, { idleTimeout: 50 });
-  const conn = await connectRaw(server.addr.port);
-  try {
-    await expectEnd(conn);
-  } finally {
-    conn.close();
-  }
-  const stats = await stopAfter(server, watch, [peerOf(conn)]);
+  const { stats, log } = await statsAfterOne(echo, { idleTimeout: 50 }, expectEnd);
   assert.deepEqual(stats.closed, { ...NO_CLOSE, timeout: 1 });
-  assert.match(watch.lines.join("\n"), /disconnected: idle timeout: no frame for 50 ms/);
+  assert.match(log, /disconnected: idle timeout: no frame for 50 ms/);
 });
 
 Deno.test("stats() counts a connection whose peer ends the stream inside a frame as incompleteFrame", async () => {
-  const watch = new Watch();
-  await using server = serveOn(watch, (payload) => payload);
-  const conn = await connectRaw(server.addr.port);
-  try {
+  const { stats } = await statsAfterOne(echo, {}, async (conn) => {
     await writeAllTo(conn, concat(header(10), utf8("abc")));
-  } finally {
-    conn.close();
-  }
-  const stats = await stopAfter(server, watch, [peerOf(conn)]);
+  });
   assert.deepEqual(stats.closed, { ...NO_CLOSE, incompleteFrame: 1 });
 });
 
