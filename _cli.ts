@@ -2,6 +2,9 @@
 // Command-line plumbing shared by the client and server executables.
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { DEFAULT_MAX_FRAME_SIZE, LENGTH_FIELDS } from "./constants.ts";
+import type { FrameFormatOptions, LengthFieldName } from "./types.ts";
+import { frameFormat } from "./_header.ts";
 
 /** A bad command line: the executables print it and exit with status 2. */
 export class UsageError extends Error {
@@ -52,6 +55,61 @@ export function integerFlag(
     throw new UsageError(`Invalid value for --${name}: expected an integer ${range}, got '${raw}'`);
   }
   return value;
+}
+
+/** The flags that choose the frame format, the same on both executables. */
+export const FORMAT_FLAGS = {
+  "length-field": { type: "string" },
+  "length-includes-header": { type: "boolean" },
+  "max-frame-size": { type: "string" },
+} as const;
+
+/** The usage lines of {@linkcode FORMAT_FLAGS}, `what` naming what the limit bounds. */
+export function formatFlagsUsage(what: string): string {
+  return `  --length-field NAME      the length field: ${LENGTH_FIELDS.join(", ")}
+                           (default: u32be, 4 bytes big-endian)
+  --length-includes-header the declared length counts the length field too
+                           (fixed widths only, not varint)
+  --max-frame-size N       ${what}, bytes (default: ${DEFAULT_MAX_FRAME_SIZE},
+                           or what the length field can declare if less)`;
+}
+
+/**
+ * Reads `--length-field`, `--length-includes-header` and `--max-frame-size`
+ * into checked options: an unknown name, `--length-includes-header` with
+ * varint, or a limit above what the field can declare is a
+ * {@linkcode UsageError}. Without `--max-frame-size` the limit is the
+ * smaller of 16 MiB and what the field can declare, so `--length-field u8`
+ * alone just works.
+ */
+export function formatFlags(values: CommandLine["values"]): FrameFormatOptions {
+  const name = stringFlag(values, "length-field", "u32be");
+  if (!(LENGTH_FIELDS as readonly string[]).includes(name)) {
+    throw new UsageError(
+      `Invalid value for --length-field: expected one of ${
+        LENGTH_FIELDS.join(", ")
+      }, got '${name}'`,
+    );
+  }
+  const lengthField = name as LengthFieldName;
+  const lengthIncludesHeader = values["length-includes-header"] === true;
+  if (lengthIncludesHeader && lengthField === "varint") {
+    throw new UsageError(
+      "--length-includes-header applies to the fixed-width length fields, not to --length-field varint",
+    );
+  }
+  const format = frameFormat({ lengthField, lengthIncludesHeader }, true);
+  const limit = format.lengthField.maxPayload;
+  let maxFrameSize: number;
+  try {
+    maxFrameSize = integerFlag(values, "max-frame-size", format.maxFrameSize, 0, limit);
+  } catch (error) {
+    const field = `--length-field ${lengthField}${
+      lengthIncludesHeader ? " --length-includes-header" : ""
+    }`;
+    throw new UsageError(`${(error as Error).message} (${limit} is the most ${field} can declare)`);
+  }
+  return { lengthField, lengthIncludesHeader, maxFrameSize };
 }
 
 /** Reads the string flag `--name`, or `fallback` when absent. */

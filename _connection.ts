@@ -6,13 +6,16 @@
 import { errorMessage } from "./_net.ts";
 import { type AnyConn, setNoDelay } from "./_transport.ts";
 import {
+  CorruptFrameError,
+  type FrameFormatOptions,
   FrameReader,
+  type FrameReaderOptions,
   FrameTooLargeError,
   FrameWriter,
-  HEADER_SIZE,
   IncompleteFrameError,
   InvalidUtf8Error,
 } from "./framing.ts";
+import type { LengthField } from "./_header.ts";
 
 /**
  * What a handler may return for one request: bytes, text (sent as UTF-8), or
@@ -75,21 +78,22 @@ export type FrameHandler = (
 
 /**
  * Why a connection ended, as the server's statistics count it: the client
- * closed it, the server stopped, a frame above `maxFrameSize`, text that is
- * not UTF-8, a stream cut inside a frame, an idle, frame or write timeout, a
+ * closed it, the server stopped, a frame above `maxFrameSize`, a corrupt
+ * length field, text that is not UTF-8, a stream cut inside a frame, an idle, frame or write timeout, a
  * handler that threw or rejected, or a reset (any other socket error).
  *
  * @example Connections lost to misbehaving clients
  * ```ts
  * import type { CloseKind } from "./serve.ts";
  *
- * const misbehaving: CloseKind[] = ["frameTooLarge", "invalidText", "incompleteFrame", "timeout"];
+ * const misbehaving: CloseKind[] = ["frameTooLarge", "corruptFrame", "invalidText", "timeout"];
  * ```
  */
 export type CloseKind =
   | "closedByClient"
   | "serverStopping"
   | "frameTooLarge"
+  | "corruptFrame"
   | "invalidText"
   | "incompleteFrame"
   | "timeout"
@@ -113,8 +117,12 @@ export interface SuffixHandlerOf {
 /** The server's settings and state that each connection consults. */
 export interface ConnectionContext {
   readonly handler: FrameHandler | SuffixHandlerOf;
-  readonly bufferSize: number;
-  readonly maxFrameSize: number;
+  /** Each connection's reader options: receive buffer and format, checked. */
+  readonly readerOptions: FrameReaderOptions;
+  /** Each connection's writer options: the format, no limit but the field's. */
+  readonly writerOptions: FrameFormatOptions;
+  /** The format's length field, to count the bytes of each header. */
+  readonly lengthField: LengthField;
   readonly maxInFlight: number;
   readonly idleTimeout: number;
   readonly frameTimeout: number;
@@ -152,6 +160,7 @@ export class Connection {
   readonly #suffixHandler: SuffixHandler | undefined;
   readonly #reader: FrameReader;
   readonly #writer: FrameWriter;
+  readonly #lengthField: LengthField;
 
   /** What the read loop is doing, and since when (`performance.now()`). */
   #state: "waiting" | "working" | "lingering" = "working";
@@ -176,7 +185,7 @@ export class Connection {
    */
   readonly #visitSuffix = (buffer: Uint8Array, start: number, end: number): void => {
     this.framesReceived++;
-    this.bytesReceived += HEADER_SIZE + end - start;
+    this.bytesReceived += this.#lengthField.headerSize(end - start) + end - start;
     let replyStart: number;
     try {
       replyStart = (this.#suffixHandler as SuffixHandler)(buffer, start, end);
@@ -221,11 +230,9 @@ export class Connection {
     const handler = context.handler;
     this.#handler = typeof handler === "function" ? handler : undefined;
     this.#suffixHandler = typeof handler === "function" ? undefined : handler.suffix;
-    this.#reader = new FrameReader(conn, {
-      bufferSize: context.bufferSize,
-      maxFrameSize: context.maxFrameSize,
-    });
-    this.#writer = new FrameWriter(conn);
+    this.#lengthField = context.lengthField;
+    this.#reader = new FrameReader(conn, context.readerOptions);
+    this.#writer = new FrameWriter(conn, context.writerOptions);
   }
 
   /** Bytes of replies the socket has accepted, headers included. */
@@ -394,7 +401,7 @@ export class Connection {
   /** Calls the handler for one request and queues its reply, in request order. */
   #handle(payload: Uint8Array): void {
     this.framesReceived++;
-    this.bytesReceived += HEADER_SIZE + payload.byteLength;
+    this.bytesReceived += this.#lengthField.headerSize(payload.byteLength) + payload.byteLength;
     let result: HandlerResult | PromiseLike<HandlerResult>;
     try {
       result = (this.#handler as FrameHandler)(payload, this.info);
@@ -403,8 +410,7 @@ export class Connection {
     }
     if (result instanceof Uint8Array && this.#slots.length === 0) {
       // The common case first: bytes, with nothing pending ahead of them.
-      this.#writer.enqueue(result, true);
-      this.#queued++;
+      this.#enqueueReply(result);
       return;
     }
     if (
@@ -447,6 +453,20 @@ export class Connection {
     }
   }
 
+  /**
+   * Queues one reply of text or bytes. A reply longer than the length field
+   * can declare (a u8 or u16 format) is the handler's failure, not the
+   * client's.
+   */
+  #enqueueReply(reply: string | Uint8Array): void {
+    try {
+      this.#writer.enqueue(reply, true);
+    } catch (error) {
+      throw new HandlerFailure(error);
+    }
+    this.#queued++;
+  }
+
   /** Queues one reply in the writer. */
   #enqueue(reply: HandlerResult): void {
     if (reply === null || reply === undefined) return;
@@ -454,8 +474,7 @@ export class Connection {
       // A long byte reply is written from the handler's array itself, which
       // it handed over; it may be a view of the receive buffer, which is not
       // reused before the flush that follows.
-      this.#writer.enqueue(reply, true);
-      this.#queued++;
+      this.#enqueueReply(reply);
       return;
     }
     throw new HandlerFailure(
@@ -565,6 +584,7 @@ export class Connection {
     // requests that arrived whole before it are still answered. A broken
     // socket (reset, end inside a frame) has nobody left to answer.
     if (error instanceof FrameTooLargeError) return [errorMessage(error), "frameTooLarge", true];
+    if (error instanceof CorruptFrameError) return [errorMessage(error), "corruptFrame", true];
     if (error instanceof InvalidUtf8Error) return [errorMessage(error), "invalidText", true];
     if (error instanceof IncompleteFrameError) {
       return [errorMessage(error), "incompleteFrame", false];

@@ -1,8 +1,6 @@
 // Copyright 2026 the buffered-framing authors. MIT license.
 // Validation of numeric options, shared by every class that takes them.
 
-import { MAX_FRAME_SIZE_LIMIT } from "./constants.ts";
-
 /**
  * Returns `value`, or `fallback` when it is `undefined`, after checking that
  * it is an integer in `[min, max]`; otherwise throws a `RangeError` that names
@@ -21,15 +19,6 @@ export function integerOption(
     throw new RangeError(`Invalid ${name}: must be an integer ${range}, got ${value}`);
   }
   return value;
-}
-
-/**
- * Returns a `maxFrameSize` option, or `fallback` when it is `undefined`, after
- * checking that it is an integer from 0 to {@linkcode MAX_FRAME_SIZE_LIMIT}:
- * the one check of that option for every class and function that takes it.
- */
-export function maxFrameSizeOption(value: number | undefined, fallback: number): number {
-  return integerOption("maxFrameSize", value, fallback, 0, MAX_FRAME_SIZE_LIMIT);
 }
 
 /** Longest duration a timer takes, in milliseconds: 2^31 − 1. */

@@ -4,7 +4,8 @@
 // `serve()` and the demo `BufferedServer` are this plus a handler.
 
 import { errorMessage, formatAddr } from "./_net.ts";
-import { durationOption, integerOption, maxFrameSizeOption } from "./_options.ts";
+import { durationOption, integerOption } from "./_options.ts";
+import { frameFormat, type LengthField } from "./_header.ts";
 import { type AnyConn, type Endpoint, listen } from "./_transport.ts";
 import type { ServeOptions } from "./serve.ts";
 import {
@@ -14,7 +15,11 @@ import {
   type FrameHandler,
   type SuffixHandlerOf,
 } from "./_connection.ts";
-import { DEFAULT_BUFFER_SIZE, DEFAULT_MAX_FRAME_SIZE } from "./framing.ts";
+import {
+  DEFAULT_BUFFER_SIZE,
+  type FrameFormatOptions,
+  type FrameReaderOptions,
+} from "./framing.ts";
 
 /** The limits, timeouts and logging every server takes: `serve`'s options but where and when. */
 export type ServerOptions = Omit<ServeOptions, "hostname" | "port" | "signal" | "onListen">;
@@ -152,6 +157,7 @@ function noneClosed(): Record<CloseKind, number> {
     closedByClient: 0,
     serverStopping: 0,
     frameTooLarge: 0,
+    corruptFrame: 0,
     invalidText: 0,
     incompleteFrame: 0,
     timeout: 0,
@@ -169,6 +175,9 @@ export class ServerCore implements ConnectionContext {
   readonly handler: FrameHandler | SuffixHandlerOf;
   readonly bufferSize: number;
   readonly maxFrameSize: number;
+  readonly readerOptions: FrameReaderOptions;
+  readonly writerOptions: FrameFormatOptions;
+  readonly lengthField: LengthField;
   readonly maxInFlight: number;
   readonly idleTimeout: number;
   readonly frameTimeout: number;
@@ -210,7 +219,20 @@ export class ServerCore implements ConnectionContext {
   ) {
     this.handler = handler;
     this.bufferSize = integerOption("bufferSize", options.bufferSize, DEFAULT_BUFFER_SIZE, 1);
-    this.maxFrameSize = maxFrameSizeOption(options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE);
+    ({ lengthField: this.lengthField, maxFrameSize: this.maxFrameSize } = frameFormat(
+      options,
+      true,
+    ));
+    // Replies are bounded only by what the field can declare: the limit is on requests.
+    this.writerOptions = {
+      lengthField: options.lengthField,
+      lengthIncludesHeader: options.lengthIncludesHeader,
+    };
+    this.readerOptions = {
+      ...this.writerOptions,
+      bufferSize: this.bufferSize,
+      maxFrameSize: this.maxFrameSize,
+    };
     this.#maxConnections = integerOption(
       "maxConnections",
       options.maxConnections,

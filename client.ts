@@ -39,25 +39,28 @@
 
 import {
   type CommandLine,
+  FORMAT_FLAGS,
+  formatFlags,
+  formatFlagsUsage,
   integerFlag,
   parseCommandLine,
   runMain,
   stringFlag,
   UsageError,
 } from "./_cli.ts";
-import { durationOption, integerOption, MAX_DURATION, maxFrameSizeOption } from "./_options.ts";
+import { durationOption, integerOption, MAX_DURATION } from "./_options.ts";
 import { errorMessage, formatHostPort } from "./_net.ts";
 import { connect, endpoint, setNoDelay, type TransportOptions } from "./_transport.ts";
 
 export type { TransportOptions };
 import { decodeUtf8, utf8ByteLength } from "./_utf8.ts";
-import { checkFrameSize } from "./_header.ts";
+import { checkFrameSize, frameFormat } from "./_header.ts";
 import {
   DEFAULT_BUFFER_SIZE,
-  DEFAULT_MAX_FRAME_SIZE,
+  type FrameFormatOptions,
   FrameReader,
+  FrameTooLargeError,
   FrameWriter,
-  MAX_FRAME_SIZE_LIMIT,
 } from "./framing.ts";
 
 /**
@@ -74,7 +77,7 @@ import {
  * await using client = await BufferedClient.connect("127.0.0.1", server.addr.port, 1024, options);
  * ```
  */
-export interface BufferedClientOptions extends TransportOptions {
+export interface BufferedClientOptions extends TransportOptions, FrameFormatOptions {
   /**
    * Connect over TLS, trusting the system's root certificates plus
    * `caCerts` (PEM strings), and checking the server's certificate against
@@ -84,8 +87,10 @@ export interface BufferedClientOptions extends TransportOptions {
   /** Aborts the connection attempt (including a TLS handshake): `connect` rejects with its reason. */
   signal?: AbortSignal;
   /**
-   * Largest payload sent or accepted, in bytes. Sending more throws a
-   * `FrameTooLargeError`; a reply that declares more ends the connection.
+   * Largest payload sent or accepted, in bytes, header not counted. Sending
+   * more throws a `FrameTooLargeError`; a reply that declares more ends the
+   * connection. At most what the length field can declare (a `RangeError`
+   * above it); by default the smaller of that and 16 MiB.
    *
    * @default {16777216}
    */
@@ -299,8 +304,13 @@ export class BufferedClient implements AsyncDisposable, Disposable {
   ) {
     const { maxFrameSize, receiveTimeout } = validateOptions(bufferSize, options);
     this.#conn = conn;
-    this.#reader = new FrameReader(conn, { bufferSize, maxFrameSize });
-    this.#writer = new FrameWriter(conn, { maxFrameSize });
+    const format: FrameFormatOptions = {
+      lengthField: options.lengthField,
+      lengthIncludesHeader: options.lengthIncludesHeader,
+      maxFrameSize,
+    };
+    this.#reader = new FrameReader(conn, { ...format, bufferSize });
+    this.#writer = new FrameWriter(conn, format);
     this.#receiveTimeout = receiveTimeout;
     this.#maxFrameSize = maxFrameSize;
   }
@@ -693,7 +703,7 @@ function validateOptions(
 ): { maxFrameSize: number; receiveTimeout: number } {
   integerOption("bufferSize", bufferSize, DEFAULT_BUFFER_SIZE, 1);
   return {
-    maxFrameSize: maxFrameSizeOption(options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE),
+    maxFrameSize: frameFormat(options, true).maxFrameSize,
     receiveTimeout: durationOption("receiveTimeout", options.receiveTimeout, 0),
   };
 }
@@ -704,16 +714,16 @@ Sends each MESSAGE (or, with none, each line of standard input) as one frame
 and prints each reply on its own line.
 
 Options:
-  --hostname HOST         server host name or address (default: localhost)
-  --port PORT             server port (default: 4567)
-  --buffer-size N         receive buffer size in bytes (default: ${DEFAULT_BUFFER_SIZE})
-  --max-frame-size N      largest payload sent or accepted (default: ${DEFAULT_MAX_FRAME_SIZE})
-  --receive-timeout MS    give up on a reply after MS milliseconds (default: 0, never)
-  --tls                   connect over TLS (system root certificates, plus --ca)
-  --ca FILE               also trust this PEM CA certificate (needs --allow-read=FILE)
-  --unix PATH             connect to a Unix domain socket instead of TCP
-                          (needs --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH)
-  -h, --help              print this help
+  --hostname HOST          server host name or address (default: localhost)
+  --port PORT              server port (default: 4567)
+  --buffer-size N          receive buffer size in bytes (default: ${DEFAULT_BUFFER_SIZE})
+${formatFlagsUsage("largest payload sent or accepted")}
+  --receive-timeout MS     give up on a reply after MS milliseconds (default: 0, never)
+  --tls                    connect over TLS (system root certificates, plus --ca)
+  --ca FILE                also trust this PEM CA certificate (needs --allow-read=FILE)
+  --unix PATH              connect to a Unix domain socket instead of TCP
+                           (needs --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH)
+  -h, --help               print this help
 
 Exit status: 0 when every reply came, 1 when the server could not be reached
 or went away, 2 on a usage error.`;
@@ -736,7 +746,7 @@ async function main(args: string[]): Promise<number> {
     hostname: { type: "string" },
     port: { type: "string" },
     "buffer-size": { type: "string" },
-    "max-frame-size": { type: "string" },
+    ...FORMAT_FLAGS,
     "receive-timeout": { type: "string" },
     tls: { type: "boolean" },
     ca: { type: "string" },
@@ -750,19 +760,13 @@ async function main(args: string[]): Promise<number> {
   const hostname = stringFlag(values, "hostname", "localhost");
   const port = integerFlag(values, "port", 4567, 1, 65535);
   const bufferSize = integerFlag(values, "buffer-size", DEFAULT_BUFFER_SIZE, 1);
-  const maxFrameSize = integerFlag(
-    values,
-    "max-frame-size",
-    DEFAULT_MAX_FRAME_SIZE,
-    0,
-    MAX_FRAME_SIZE_LIMIT,
-  );
+  const format = formatFlags(values);
   const receiveTimeout = integerFlag(values, "receive-timeout", 0, 0, MAX_DURATION);
 
   if (typeof values.ca === "string" && values.tls !== true) {
     throw new UsageError("--ca needs --tls");
   }
-  const options: BufferedClientOptions = { maxFrameSize, receiveTimeout };
+  const options: BufferedClientOptions = { ...format, receiveTimeout };
   if (typeof values.unix === "string") {
     options.transport = "unix";
     options.path = values.unix;
@@ -785,7 +789,14 @@ async function main(args: string[]): Promise<number> {
     try {
       await client.sendMessage(message);
     } catch (error) {
-      console.error(`error: ${errorMessage(error)}`);
+      if (error instanceof FrameTooLargeError) {
+        console.error(
+          `error: message not sent: its ${error.length} bytes exceed the ${error.maxFrameSize} ` +
+            `that --max-frame-size and --length-field ${format.lengthField} allow`,
+        );
+      } else {
+        console.error(`error: ${errorMessage(error)}`);
+      }
       return 1;
     }
     const [reply, ok] = await client.receiveMessage();

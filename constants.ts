@@ -1,8 +1,10 @@
 // Copyright 2026 the buffered-framing authors. MIT license.
-// The sizes of the frame format and the defaults of the framing layer.
+// The sizes of the frame formats and the defaults of the framing layer.
+
+import type { LengthFieldName } from "./types.ts";
 
 /**
- * Size of the length header in bytes.
+ * Size of the default format's length header (`"u32be"`), in bytes.
  *
  * @example A frame is the header plus the payload
  * ```ts
@@ -64,3 +66,29 @@ export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
  * ```
  */
 export const MAX_FRAME_SIZE_LIMIT = 0xffff_ffff;
+
+/**
+ * Every {@linkcode LengthFieldName}, the default (`"u32be"`) first: for
+ * command lines and configuration that take a name as text.
+ *
+ * @example Check a name from a configuration file
+ * ```ts
+ * import { LENGTH_FIELDS, type LengthFieldName } from "./framing.ts";
+ *
+ * const configured: string = "u16be";
+ * if (!(LENGTH_FIELDS as readonly string[]).includes(configured)) {
+ *   throw new RangeError(`Unknown length field: ${configured}`);
+ * }
+ * const lengthField = configured as LengthFieldName;
+ * ```
+ */
+export const LENGTH_FIELDS: readonly LengthFieldName[] = Object.freeze([
+  "u32be",
+  "u32le",
+  "u16be",
+  "u16le",
+  "u8",
+  "u64be",
+  "u64le",
+  "varint",
+]);

@@ -1,25 +1,27 @@
 // Copyright 2026 the buffered-framing authors. MIT license.
 // Encoding one payload as one frame, into a new array or onto a sink.
 
-import { HEADER_SIZE, MAX_FRAME_SIZE_LIMIT } from "./constants.ts";
-import type { ByteSink, FrameLimitOptions } from "./types.ts";
+import type { ByteSink, FrameFormatOptions } from "./types.ts";
 import { writeAll } from "./write_all.ts";
-import { checkFrameSize, writeHeader } from "./_header.ts";
-import { maxFrameSizeOption } from "./_options.ts";
+import { checkFrameSize, frameFormat } from "./_header.ts";
 import { utf8ByteLength } from "./_utf8.ts";
 
 const encoder = new TextEncoder();
 
 /**
- * Encodes `payload` as one frame: the 4-byte big-endian length, then the
- * payload's bytes (text as UTF-8), in a single new buffer. Text is encoded
- * straight into that buffer, with no intermediate copy.
+ * Encodes `payload` as one frame: the length field (by default 4 bytes,
+ * big-endian), then the payload's bytes (text as UTF-8), in a single new
+ * buffer. Text is encoded straight into that buffer, with no intermediate
+ * copy.
  *
  * @param payload The message, as text or bytes.
- * @param options The limit on the payload's size.
+ * @param options The length field's format and the limit on the payload's size.
  * @returns The frame's bytes.
- * @throws {FrameTooLargeError} When the payload exceeds `maxFrameSize`.
- * @throws {RangeError} When `maxFrameSize` is not an integer from 0 to 2^32 − 1.
+ * @throws {FrameTooLargeError} When the payload exceeds `maxFrameSize`, or
+ * what the length field can declare.
+ * @throws {RangeError} When `lengthField` is unknown, `lengthIncludesHeader`
+ * is combined with `"varint"`, or `maxFrameSize` is not an integer from 0 to
+ * what the field can declare.
  *
  * @example Basic usage
  * ```ts
@@ -28,19 +30,36 @@ const encoder = new TextEncoder();
  *
  * assert.deepEqual(encodeFrame("hé"), new Uint8Array([0, 0, 0, 3, 0x68, 0xc3, 0xa9]));
  * ```
+ *
+ * @example Other formats: protobuf's varint, a little-endian length that counts itself
+ * ```ts
+ * import { encodeFrame, FrameTooLargeError } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(encodeFrame("hi", { lengthField: "varint" }), new Uint8Array([2, 0x68, 0x69]));
+ * assert.deepEqual(
+ *   encodeFrame("hi", { lengthField: "u16le", lengthIncludesHeader: true }),
+ *   new Uint8Array([4, 0, 0x68, 0x69]),
+ * );
+ * assert.throws(() => encodeFrame("x".repeat(256), { lengthField: "u8" }), FrameTooLargeError);
+ * ```
  */
-export function encodeFrame(payload: string | Uint8Array, options?: FrameLimitOptions): Uint8Array {
-  const maxFrameSize = maxFrameSizeOption(options?.maxFrameSize, MAX_FRAME_SIZE_LIMIT);
+export function encodeFrame(
+  payload: string | Uint8Array,
+  options?: FrameFormatOptions,
+): Uint8Array {
+  const { lengthField, maxFrameSize } = frameFormat(options, false);
   const length = checkFrameSize(
     typeof payload === "string" ? utf8ByteLength(payload) : payload.byteLength,
     maxFrameSize,
   );
-  const frame = new Uint8Array(HEADER_SIZE + length);
-  writeHeader(frame, 0, length);
+  const headerSize = lengthField.headerSize(length);
+  const frame = new Uint8Array(headerSize + length);
+  lengthField.write(frame, 0, length);
   if (typeof payload === "string") {
-    encoder.encodeInto(payload, frame.subarray(HEADER_SIZE));
+    encoder.encodeInto(payload, frame.subarray(headerSize));
   } else {
-    frame.set(payload, HEADER_SIZE);
+    frame.set(payload, headerSize);
   }
   return frame;
 }
@@ -52,9 +71,11 @@ export function encodeFrame(payload: string | Uint8Array, options?: FrameLimitOp
  *
  * @param sink Where to write, such as a `Deno.Conn`.
  * @param payload The message, as text or bytes.
- * @param options The limit on the payload's size.
+ * @param options The length field's format and the limit on the payload's size.
  * @returns A promise that resolves once the whole frame is written.
- * @throws {FrameTooLargeError} When the payload exceeds `maxFrameSize`.
+ * @throws {FrameTooLargeError} When the payload exceeds `maxFrameSize`, or
+ * what the length field can declare.
+ * @throws {RangeError} For invalid options, as for {@linkcode encodeFrame}.
  * @throws {Deno.errors.WriteZero} When a `write` call takes none of the bytes
  * it is given, as for {@linkcode writeAll}.
  *
@@ -77,7 +98,7 @@ export function encodeFrame(payload: string | Uint8Array, options?: FrameLimitOp
 export function writeFrame(
   sink: ByteSink,
   payload: string | Uint8Array,
-  options?: FrameLimitOptions,
+  options?: FrameFormatOptions,
 ): Promise<void> {
   return writeAll(sink, encodeFrame(payload, options));
 }

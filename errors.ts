@@ -6,11 +6,17 @@
  *
  * @example Telling the faults apart
  * ```ts
- * import { FrameTooLargeError, IncompleteFrameError, InvalidUtf8Error } from "./errors.ts";
+ * import {
+ *   CorruptFrameError,
+ *   FrameTooLargeError,
+ *   IncompleteFrameError,
+ *   InvalidUtf8Error,
+ * } from "./errors.ts";
  *
  * function describe(error: unknown): string {
  *   if (error instanceof FrameTooLargeError) return `declared ${error.length} bytes`;
  *   if (error instanceof IncompleteFrameError) return `cut ${error.missing} bytes short`;
+ *   if (error instanceof CorruptFrameError) return `corrupt: ${error.reason}`;
  *   if (error instanceof InvalidUtf8Error) return "not text";
  *   return "a socket error";
  * }
@@ -80,7 +86,7 @@ export class FrameTooLargeError extends Error {
  * ```
  */
 export class IncompleteFrameError extends Error {
-  /** Where the stream ended: in the 4-byte header or in the payload. */
+  /** Where the stream ended: in the length field (the header) or in the payload. */
   readonly part: "header" | "payload";
   /** Bytes that part needed. */
   readonly expected: number;
@@ -107,6 +113,64 @@ export class IncompleteFrameError extends Error {
   /** Bytes that were missing when the stream ended. */
   get missing(): number {
     return this.expected - this.received;
+  }
+}
+
+/**
+ * A frame's length field made no sense: a length that counts the header
+ * declared less than the header itself (`lengthIncludesHeader`), or a varint
+ * ran past the 5 bytes a 32-bit length needs (protobuf's varint32 bound, as
+ * Netty's `ProtobufVarint32FrameDecoder` enforces it) or past 2^32 − 1.
+ * Nothing after such a header can be trusted to start a frame, so the reader
+ * fails for good, like Netty's `CorruptedFrameException`.
+ *
+ * @example A 2-byte length that counts itself must be at least 2
+ * ```ts
+ * import { CorruptFrameError, FrameReader } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = new Uint8Array([0x00, 0x01]); // declares 1: less than its own 2 bytes
+ * let sent = false;
+ * const reader = new FrameReader({
+ *   read(p: Uint8Array) {
+ *     if (sent) return Promise.resolve(null);
+ *     sent = true;
+ *     p.set(bytes);
+ *     return Promise.resolve(bytes.length);
+ *   },
+ * }, { lengthField: "u16be", lengthIncludesHeader: true });
+ * await assert.rejects(
+ *   reader.read(),
+ *   (error) => error instanceof CorruptFrameError && error.reason === "length-below-header",
+ * );
+ * ```
+ */
+export class CorruptFrameError extends Error {
+  /**
+   * What was wrong: `"length-below-header"` when a length that counts the
+   * header declared less than the header's size, `"varint-too-long"` when a
+   * varint length needed more than 5 bytes or exceeded 2^32 − 1.
+   */
+  readonly reason: "length-below-header" | "varint-too-long";
+  /** The header's bytes as received, as far as they were read. */
+  readonly header: Uint8Array;
+
+  /**
+   * Constructs the error from the reason and the header's bytes.
+   *
+   * @param reason What was wrong with the length field.
+   * @param header The header's bytes as received (copied).
+   */
+  constructor(reason: "length-below-header" | "varint-too-long", header: Uint8Array) {
+    const hex = Array.from(header, (byte) => byte.toString(16).padStart(2, "0")).join(" ");
+    super(
+      reason === "length-below-header"
+        ? `Corrupt frame: the length field [${hex}] declares less than its own ${header.length} bytes`
+        : `Corrupt frame: the varint length field [${hex}] is longer than 5 bytes or exceeds 2^32 - 1`,
+    );
+    this.name = "CorruptFrameError";
+    this.reason = reason;
+    this.header = header.slice();
   }
 }
 

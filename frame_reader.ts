@@ -1,11 +1,11 @@
 // Copyright 2026 the buffered-framing authors. MIT license.
 // Reading frames from a byte source through one fixed-size receive buffer.
 
-import { DEFAULT_BUFFER_SIZE, DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE } from "./constants.ts";
+import { DEFAULT_BUFFER_SIZE } from "./constants.ts";
 import { IncompleteFrameError } from "./errors.ts";
-import type { ByteSource, FrameLimitOptions } from "./types.ts";
-import { checkFrameSize, readHeader } from "./_header.ts";
-import { integerOption, maxFrameSizeOption } from "./_options.ts";
+import type { ByteSource, FrameFormatOptions } from "./types.ts";
+import { checkFrameSize, frameFormat, type LengthField } from "./_header.ts";
+import { integerOption } from "./_options.ts";
 
 /**
  * Options for {@linkcode FrameReader}.
@@ -31,7 +31,7 @@ import { integerOption, maxFrameSizeOption } from "./_options.ts";
  * assert.equal(new TextDecoder().decode(payload!), "a message longer than the buffer");
  * ```
  */
-export interface FrameReaderOptions extends FrameLimitOptions {
+export interface FrameReaderOptions extends FrameFormatOptions {
   /**
    * Size of the receive buffer in bytes: no `read` call asks for more. Any
    * integer from 1 up works; frames longer than the buffer are read in
@@ -123,6 +123,7 @@ function endOfStreamOnUnexpectedEof(error: unknown): null {
 export class FrameReader implements AsyncIterable<Uint8Array> {
   #source: ByteSource;
   #bufferSize: number;
+  #lengthField: LengthField;
   #maxFrameSize: number;
   #buffer: Uint8Array;
   #view: DataView;
@@ -130,8 +131,8 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
   #start = 0;
   #end = 0;
   /**
-   * Gathers each header on the side when the buffer is too small to hold one
-   * (`bufferSize` below `HEADER_SIZE`); made only then.
+   * Gathers each header on the side when the buffer is too small to hold the
+   * longest one (`bufferSize` below the length field's size); made only then.
    */
   #header: Uint8Array | undefined;
   #headerView: DataView | undefined;
@@ -149,18 +150,25 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    * Constructs a reader over `source`.
    *
    * @param source Where to read from, such as a `Deno.Conn`.
-   * @param options The receive buffer's size and the limit on a payload.
-   * @throws {RangeError} When `bufferSize` is not an integer of at least 1, or
-   * `maxFrameSize` not an integer from 0 to 2^32 − 1.
+   * @param options The receive buffer's size, the length field's format and
+   * the limit on a payload.
+   * @throws {RangeError} When `bufferSize` is not an integer of at least 1,
+   * `lengthField` is unknown, `lengthIncludesHeader` is combined with
+   * `"varint"`, or `maxFrameSize` is not an integer from 0 to what the field
+   * can declare.
    */
   constructor(source: ByteSource, options?: FrameReaderOptions) {
     this.#source = source;
     this.#bufferSize = integerOption("bufferSize", options?.bufferSize, DEFAULT_BUFFER_SIZE, 1);
-    this.#maxFrameSize = maxFrameSizeOption(options?.maxFrameSize, DEFAULT_MAX_FRAME_SIZE);
+    ({ lengthField: this.#lengthField, maxFrameSize: this.#maxFrameSize } = frameFormat(
+      options,
+      true,
+    ));
     this.#buffer = new Uint8Array(this.#bufferSize);
     this.#view = new DataView(this.#buffer.buffer);
-    if (this.#bufferSize < HEADER_SIZE) {
-      this.#header = new Uint8Array(HEADER_SIZE);
+    const maxHeaderSize = this.#lengthField.maxHeaderSize;
+    if (this.#bufferSize < maxHeaderSize) {
+      this.#header = new Uint8Array(maxHeaderSize);
       this.#headerView = new DataView(this.#header.buffer);
     }
   }
@@ -200,9 +208,22 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
     // Mid-frame, the buffer starts inside a payload, not at a header; after
     // a failure, nothing more is returned.
     if (this.#inFrame || this.#failure !== null) return false;
-    const available = this.#end - this.#start;
-    return available >= HEADER_SIZE &&
-      available - HEADER_SIZE >= readHeader(this.#view, this.#start);
+    const start = this.#start;
+    const available = this.#end - start;
+    let length: number;
+    try {
+      length = this.#lengthField.read(
+        this.#buffer,
+        this.#view,
+        start,
+        available,
+        this.#maxFrameSize,
+      );
+    } catch {
+      return false; // The next read throws the header's error.
+    }
+    return length >= 0 &&
+      available - this.#lengthField.headerSizeAt(this.#buffer, start) >= length;
   }
 
   /**
@@ -330,14 +351,15 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    */
   readBuffered(): Uint8Array | undefined {
     if (this.#failure !== null) throw this.#failure.error;
+    const buffer = this.#buffer;
     const start = this.#start;
-    const available = this.#end - start;
-    if (available < HEADER_SIZE) return undefined;
-    const length = this.#checkLength(readHeader(this.#view, start));
-    if (available - HEADER_SIZE < length) return undefined;
-    this.#start = start + HEADER_SIZE + length;
+    const length = this.#decodeHeader(buffer, this.#view, start, this.#end - start);
+    if (length < 0) return undefined;
+    const payloadStart = start + this.#lengthField.headerSizeAt(buffer, start);
+    if (this.#end - payloadStart < length) return undefined;
+    this.#start = payloadStart + length;
     this.#long = undefined;
-    return this.#buffer.subarray(start + HEADER_SIZE, this.#start);
+    return buffer.subarray(payloadStart, this.#start);
   }
 
   /**
@@ -385,27 +407,33 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
     if (this.#failure !== null) throw this.#failure.error;
     const buffer = this.#buffer;
     const view = this.#view;
+    const lengthField = this.#lengthField;
     const end = this.#end;
     let start = this.#start;
-    while (end - start >= HEADER_SIZE) {
-      const length = this.#checkLength(readHeader(view, start));
-      const payloadEnd = start + HEADER_SIZE + length;
+    while (start < end) {
+      const length = this.#decodeHeader(buffer, view, start, end - start);
+      if (length < 0) break;
+      const payloadStart = start + lengthField.headerSizeAt(buffer, start);
+      const payloadEnd = payloadStart + length;
       if (payloadEnd > end) break;
       this.#start = payloadEnd;
       this.#long = undefined;
-      if (visit(buffer, start + HEADER_SIZE, payloadEnd) === false) return;
+      if (visit(buffer, payloadStart, payloadEnd) === false) return;
       start = payloadEnd;
     }
   }
 
   /**
-   * Returns `length`, the length a header declares, when `maxFrameSize`
-   * allows it; otherwise fails the reader with a
-   * {@linkcode FrameTooLargeError}. The `try` costs nothing until it throws.
+   * Returns the payload length the header at `bytes[offset]` declares, or -1
+   * when the `available` bytes there hold no whole header yet. A length over
+   * `maxFrameSize` or a corrupt header fails the reader
+   * ({@linkcode FrameTooLargeError}, {@linkcode CorruptFrameError}). The
+   * `try` costs nothing until it throws.
    */
-  #checkLength(length: number): number {
+  #decodeHeader(bytes: Uint8Array, view: DataView, offset: number, available: number): number {
     try {
-      return checkFrameSize(length, this.#maxFrameSize);
+      const length = this.#lengthField.read(bytes, view, offset, available, this.#maxFrameSize);
+      return length < 0 ? length : checkFrameSize(length, this.#maxFrameSize);
     } catch (error) {
       throw this.#fail(error);
     }
@@ -434,12 +462,16 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
       // the buffer and parses there: one await a read, no intermediate copies.
       const buffer = this.#buffer;
       const bufferSize = this.#bufferSize;
-      while (bufferSize >= HEADER_SIZE) {
+      const lengthField = this.#lengthField;
+      while (bufferSize >= lengthField.maxHeaderSize) {
         const available = this.#end - this.#start;
-        let needed = HEADER_SIZE;
-        if (available >= HEADER_SIZE) {
-          needed += this.#checkLength(readHeader(this.#view, this.#start));
+        const length = this.#decodeHeader(buffer, this.#view, this.#start, available);
+        let needed: number;
+        if (length >= 0) {
+          needed = lengthField.headerSizeAt(buffer, this.#start) + length;
           if (needed > bufferSize) break;
+        } else {
+          needed = lengthField.headerNeeds(available);
         }
         if (available === 0) {
           this.#start = this.#end = 0;
@@ -457,9 +489,9 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
         }
         if (n === null) {
           if (available === 0) return null;
-          throw available < HEADER_SIZE
-            ? new IncompleteFrameError("header", HEADER_SIZE, available)
-            : new IncompleteFrameError("payload", needed - HEADER_SIZE, available - HEADER_SIZE);
+          if (length < 0) throw new IncompleteFrameError("header", needed, available);
+          const headerSize = needed - length;
+          throw new IncompleteFrameError("payload", length, available - headerSize);
         }
         this.#end += n;
         const payload = this.readBuffered();
@@ -473,20 +505,19 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
 
   /** Reads a frame longer than the buffer, or any frame when the buffer cannot hold a header. */
   async #readLongFrame(reuseLong: boolean): Promise<Uint8Array | null> {
-    let length: number;
-    if (this.#end - this.#start >= HEADER_SIZE) {
-      length = readHeader(this.#view, this.#start);
-      this.#start += HEADER_SIZE;
+    const buffer = this.#buffer;
+    let length = this.#decodeHeader(buffer, this.#view, this.#start, this.#end - this.#start);
+    if (length >= 0) {
+      this.#start += this.#lengthField.headerSizeAt(buffer, this.#start);
     } else {
-      // Only a buffer smaller than a header comes here, and it has #header.
-      if (!await this.#readExactly(this.#header as Uint8Array, "header")) return null;
-      length = readHeader(this.#headerView as DataView, 0);
+      // Only a buffer smaller than the longest header comes here, and it has #header.
+      length = await this.#gatherHeader();
+      if (length < 0) return null;
     }
-    this.#checkLength(length);
 
     const available = this.#end - this.#start;
     if (length <= available) {
-      // The header came through #readExactly and the payload is already buffered.
+      // The header came through #gatherHeader and the payload is already buffered.
       const payload = this.#buffer.subarray(this.#start, this.#start + length);
       this.#start += length;
       this.#inFrame = false;
@@ -506,10 +537,39 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
       } else {
         payload = new Uint8Array(length);
       }
-      await this.#readExactly(payload, "payload");
+      await this.#readExactly(payload);
     }
     this.#inFrame = false;
     return payload;
+  }
+
+  /**
+   * Moves a header into `#header` byte by byte, reading the source whenever
+   * the buffer runs dry, until it parses: a byte at a time, since a varint's
+   * end is known only once reached, and bytes after the header must stay in
+   * the buffer. Resolves the declared length, or -1 when the stream ends
+   * before the first byte.
+   */
+  async #gatherHeader(): Promise<number> {
+    const header = this.#header as Uint8Array;
+    const headerView = this.#headerView as DataView;
+    const buffer = this.#buffer;
+    let filled = 0;
+    while (true) {
+      if (this.#start === this.#end) {
+        if (filled > 0) this.#inFrame = true;
+        const n = await this.#source.read(buffer).catch(endOfStreamOnUnexpectedEof);
+        if (n === null) {
+          if (filled === 0) return -1;
+          throw new IncompleteFrameError("header", this.#lengthField.headerNeeds(filled), filled);
+        }
+        this.#start = 0;
+        this.#end = n;
+      }
+      header[filled++] = buffer[this.#start++];
+      const length = this.#decodeHeader(header, headerView, 0, filled);
+      if (length >= 0) return length;
+    }
   }
 
   /** Yields each payload until the stream ends; see {@linkcode FrameReader.read}. */
@@ -544,19 +604,17 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
   }
 
   /**
-   * Fills `target` from the buffer, then from the source: straight into
-   * `target` while it can take a whole buffer's worth, else through the
-   * buffer so that bytes past `target` are kept. Resolves `false` when the
-   * stream ends before the first byte of a header.
+   * Fills `target`, a payload, from the buffer, then from the source:
+   * straight into `target` while it can take a whole buffer's worth, else
+   * through the buffer so that bytes past `target` are kept.
    */
-  async #readExactly(target: Uint8Array, part: "header" | "payload"): Promise<boolean> {
+  async #readExactly(target: Uint8Array): Promise<void> {
     const buffer = this.#buffer;
     const bufferSize = this.#bufferSize;
     let filled = Math.min(this.#end - this.#start, target.byteLength);
     target.set(buffer.subarray(this.#start, this.#start + filled));
     this.#start += filled;
     while (filled < target.byteLength) {
-      if (filled > 0) this.#inFrame = true;
       const remaining = target.byteLength - filled;
       let n: number | null;
       if (remaining >= bufferSize) {
@@ -575,11 +633,7 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
           this.#end = n;
         }
       }
-      if (n === null) {
-        if (part === "header" && filled === 0) return false;
-        throw new IncompleteFrameError(part, target.byteLength, filled);
-      }
+      if (n === null) throw new IncompleteFrameError("payload", target.byteLength, filled);
     }
-    return true;
   }
 }

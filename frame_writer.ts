@@ -1,10 +1,8 @@
 // Copyright 2026 the buffered-framing authors. MIT license.
 // Writing frames in order through one batch, for any number of callers.
 
-import { HEADER_SIZE, MAX_FRAME_SIZE_LIMIT } from "./constants.ts";
-import type { ByteSink, FrameLimitOptions } from "./types.ts";
-import { checkFrameSize, writeHeader } from "./_header.ts";
-import { maxFrameSizeOption } from "./_options.ts";
+import type { ByteSink, FrameFormatOptions } from "./types.ts";
+import { checkFrameSize, frameFormat, type LengthField } from "./_header.ts";
 import { utf8ByteLength } from "./_utf8.ts";
 import { writeZeroError } from "./_write_zero.ts";
 
@@ -61,6 +59,7 @@ export const BORROW_THRESHOLD = 64 * 1024;
  */
 export class FrameWriter {
   #sink: ByteSink;
+  #lengthField: LengthField;
   #maxFrameSize: number;
   /** Frames are encoded into `#batch[#sealed, #batchLength)`; earlier parts sit in `#segments`. */
   #batch: Uint8Array | null = null;
@@ -77,12 +76,17 @@ export class FrameWriter {
    * Constructs a writer over `sink`.
    *
    * @param sink Where to write, such as a `Deno.Conn`.
-   * @param options The limit on each payload's size.
-   * @throws {RangeError} When `maxFrameSize` is not an integer from 0 to 2^32 − 1.
+   * @param options The length field's format and the limit on each payload's size.
+   * @throws {RangeError} When `lengthField` is unknown, `lengthIncludesHeader`
+   * is combined with `"varint"`, or `maxFrameSize` is not an integer from 0
+   * to what the field can declare.
    */
-  constructor(sink: ByteSink, options?: FrameLimitOptions) {
+  constructor(sink: ByteSink, options?: FrameFormatOptions) {
     this.#sink = sink;
-    this.#maxFrameSize = maxFrameSizeOption(options?.maxFrameSize, MAX_FRAME_SIZE_LIMIT);
+    ({ lengthField: this.#lengthField, maxFrameSize: this.#maxFrameSize } = frameFormat(
+      options,
+      false,
+    ));
   }
 
   /** Bytes queued and not yet handed to the sink. */
@@ -137,9 +141,9 @@ export class FrameWriter {
     }
     const length = checkFrameSize(payload.byteLength, this.#maxFrameSize);
     if (borrow && length >= BORROW_THRESHOLD) {
-      const batch = this.#reserve(HEADER_SIZE);
-      writeHeader(batch, this.#batchLength, length);
-      this.#batchLength += HEADER_SIZE;
+      const lengthField = this.#lengthField;
+      const batch = this.#reserve(lengthField.headerSize(length));
+      this.#batchLength += lengthField.write(batch, this.#batchLength, length);
       this.#seal();
       this.#segments.push(payload);
       this.#segmentBytes += length;
@@ -188,10 +192,10 @@ export class FrameWriter {
   /** Copies a frame for `source[start, end)` (checked already) into the batch, header first. */
   #copyFrame(source: Uint8Array, start: number, end: number): void {
     const length = end - start;
-    const batch = this.#reserve(HEADER_SIZE + length);
+    const lengthField = this.#lengthField;
+    const batch = this.#reserve(lengthField.headerSize(length) + length);
     let at = this.#batchLength;
-    writeHeader(batch, at, length);
-    at += HEADER_SIZE;
+    at += lengthField.write(batch, at, length);
     if (length <= SMALL_COPY) {
       // A short copy byte by byte beats a view plus a native set().
       for (let i = start; i < end; i++) batch[at++] = source[i];
@@ -239,7 +243,9 @@ export class FrameWriter {
   /**
    * Encodes text straight into the batch, with room reserved for the worst
    * case (3 bytes per UTF-16 unit), so its UTF-8 length need not be counted
-   * first: the encoder reports it.
+   * first: the encoder reports it. A header whose size depends on the length
+   * (a varint) gets the room the longest case needs, and the payload moves
+   * back when the header came out shorter.
    */
   #enqueueText(text: string): void {
     const maxFrameSize = this.#maxFrameSize;
@@ -247,11 +253,17 @@ export class FrameWriter {
     // unit takes at least one byte): refuse it before reserving room, with
     // its byte length counted for the error.
     if (text.length > maxFrameSize) checkFrameSize(utf8ByteLength(text), maxFrameSize);
-    const batch = this.#reserve(HEADER_SIZE + text.length * 3);
+    const lengthField = this.#lengthField;
+    const mostBytes = text.length * 3;
+    const headerRoom = lengthField.headerSize(Math.min(mostBytes, maxFrameSize + 1));
+    const batch = this.#reserve(headerRoom + mostBytes);
     const start = this.#batchLength;
-    const { written } = encoder.encodeInto(text, batch.subarray(start + HEADER_SIZE));
-    writeHeader(batch, start, checkFrameSize(written, maxFrameSize));
-    this.#batchLength = start + HEADER_SIZE + written;
+    const { written } = encoder.encodeInto(text, batch.subarray(start + headerRoom));
+    const headerSize = lengthField.write(batch, start, checkFrameSize(written, maxFrameSize));
+    if (headerSize !== headerRoom) {
+      batch.copyWithin(start + headerSize, start + headerRoom, start + headerRoom + written);
+    }
+    this.#batchLength = start + headerSize + written;
   }
 
   /** Returns the batch with room for `bytes` more, grown (by doubling) when needed. */

@@ -27,6 +27,7 @@ import { decodeUtf8 } from "./_utf8.ts";
 import { endpoint, type TransportOptions } from "./_transport.ts";
 import { SERVER_DEFAULTS, ServerCore, type ServerStats } from "./_server.ts";
 import type { ConnectionInfo, FrameHandler, HandlerResult } from "./_connection.ts";
+import type { LengthFieldName } from "./types.ts";
 
 export type { ConnectionInfo, FrameHandler, HandlerResult, ServerStats, TransportOptions };
 export type { CloseKind } from "./_connection.ts";
@@ -85,9 +86,28 @@ export interface ServeOptions extends TransportOptions {
    */
   bufferSize?: number;
   /**
-   * Largest request payload accepted, in bytes. A client that declares more
-   * loses its connection (after the replies it is owed); nothing is
-   * allocated for the frame.
+   * How each frame's header encodes its payload's length, both ways; see
+   * {@linkcode LengthFieldName}.
+   *
+   * @default {"u32be"}
+   */
+  lengthField?: LengthFieldName;
+  /**
+   * Whether the declared length counts the length field too (fixed widths
+   * only; with `"varint"` it is a `RangeError`). A client whose header
+   * declares less than its own size loses its connection, counted as
+   * `corruptFrame`.
+   *
+   * @default {false}
+   */
+  lengthIncludesHeader?: boolean;
+  /**
+   * Largest request payload accepted, in bytes, header not counted. A client
+   * that declares more loses its connection (after the replies it is owed);
+   * nothing is allocated for the frame. At most what the length field can
+   * declare (a `RangeError` above it); by default the smaller of that and
+   * 16 MiB. Replies are bounded only by the field: a longer one fails the
+   * handler.
    *
    * @default {16777216}
    */

@@ -33,6 +33,9 @@
 
 import {
   type CommandLine,
+  FORMAT_FLAGS,
+  formatFlags,
+  formatFlagsUsage,
   integerFlag,
   parseCommandLine,
   runMain,
@@ -45,12 +48,7 @@ import { endpoint, type TransportOptions } from "./_transport.ts";
 import { offsetAfterCodePointsIn } from "./_utf8.ts";
 import { SERVER_DEFAULTS, ServerCore, type ServerStats, type ServerTimeout } from "./_server.ts";
 import type { ServeOptions } from "./serve.ts";
-import {
-  DEFAULT_BUFFER_SIZE,
-  DEFAULT_MAX_FRAME_SIZE,
-  InvalidUtf8Error,
-  MAX_FRAME_SIZE_LIMIT,
-} from "./framing.ts";
+import { DEFAULT_BUFFER_SIZE, InvalidUtf8Error } from "./framing.ts";
 
 export type { ServeOptions, ServerStats, TransportOptions };
 
@@ -306,7 +304,7 @@ Options:
   --hostname HOST          address to listen on; "" means all (default: 0.0.0.0)
   --port PORT              port; 0 picks a free one (default: 4567)
   --buffer-size N          receive buffer per connection, bytes (default: ${DEFAULT_BUFFER_SIZE})
-  --max-frame-size N       largest payload accepted, bytes (default: ${DEFAULT_MAX_FRAME_SIZE})
+${formatFlagsUsage("largest payload accepted")}
   --max-connections N      clients served at once (default: ${DEFAULTS.maxConnections})
   --idle-timeout MS        close a client silent between frames this long (default: ${DEFAULTS.idleTimeout}; 0: never)
   --frame-timeout MS       close a client that leaves a frame unfinished this long (default: ${DEFAULTS.frameTimeout})
@@ -337,7 +335,7 @@ async function main(args: string[]): Promise<number> {
     hostname: { type: "string" },
     port: { type: "string" },
     "buffer-size": { type: "string" },
-    "max-frame-size": { type: "string" },
+    ...FORMAT_FLAGS,
     "max-connections": { type: "string" },
     "idle-timeout": { type: "string" },
     "frame-timeout": { type: "string" },
@@ -359,13 +357,7 @@ async function main(args: string[]): Promise<number> {
   const port = integerFlag(values, "port", 4567, 0, 65535);
   const bufferSize = integerFlag(values, "buffer-size", DEFAULT_BUFFER_SIZE, 1);
   const options: BufferedServerOptions = {
-    maxFrameSize: integerFlag(
-      values,
-      "max-frame-size",
-      DEFAULT_MAX_FRAME_SIZE,
-      0,
-      MAX_FRAME_SIZE_LIMIT,
-    ),
+    ...formatFlags(values),
     maxConnections: integerFlag(values, "max-connections", DEFAULTS.maxConnections, 1),
     idleTimeout: durationFlag(values, "idle-timeout", "idleTimeout"),
     frameTimeout: durationFlag(values, "frame-timeout", "frameTimeout"),

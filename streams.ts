@@ -40,14 +40,13 @@
  * @module
  */
 
-import { maxFrameSizeOption } from "./_options.ts";
+import { frameFormat } from "./_header.ts";
 import {
   type ByteSource,
   encodeFrame,
-  type FrameLimitOptions,
+  type FrameFormatOptions,
   FrameReader,
   type FrameReaderOptions,
-  MAX_FRAME_SIZE_LIMIT,
 } from "./framing.ts";
 
 /** How a promise handed out earlier is settled later. */
@@ -237,10 +236,10 @@ export class FrameDecoderStream implements TransformStream<Uint8Array, Uint8Arra
   /**
    * Constructs a decoder.
    *
-   * @param options The receive buffer's size and the limit on a payload, as
-   * for a {@linkcode FrameReader}.
-   * @throws {RangeError} When `bufferSize` is not an integer of at least 1, or
-   * `maxFrameSize` not an integer from 0 to 2^32 − 1.
+   * @param options The receive buffer's size, the length field's format and
+   * the limit on a payload, as for a {@linkcode FrameReader}.
+   * @throws {RangeError} For invalid options, as {@linkcode FrameReader}'s
+   * constructor.
    */
   constructor(options?: FrameReaderOptions) {
     this.#reader = new FrameReader(this.#source, options);
@@ -402,13 +401,21 @@ export class FrameEncoderStream extends TransformStream<string | Uint8Array, Uin
   /**
    * Constructs an encoder.
    *
-   * @param options The limit on each message's size, in bytes; by default
-   * the most a header can declare, 2^32 − 1, as for {@linkcode encodeFrame}.
-   * @throws {RangeError} When `maxFrameSize` is not an integer from 0 to 2^32 − 1.
+   * @param options The length field's format and the limit on each
+   * message's size, in bytes; by default the most the length field can
+   * declare, as for {@linkcode encodeFrame}.
+   * @throws {RangeError} When `lengthField` is unknown, `lengthIncludesHeader`
+   * is combined with `"varint"`, or `maxFrameSize` is not an integer from 0
+   * to what the field can declare.
    */
-  constructor(options?: FrameLimitOptions) {
-    const limit: FrameLimitOptions = {
-      maxFrameSize: maxFrameSizeOption(options?.maxFrameSize, MAX_FRAME_SIZE_LIMIT),
+  constructor(options?: FrameFormatOptions) {
+    // Checked once here, not at the first chunk; a copy, so later changes to
+    // the caller's object do not reach the stream.
+    frameFormat(options, false);
+    const limit: FrameFormatOptions = {
+      lengthField: options?.lengthField,
+      lengthIncludesHeader: options?.lengthIncludesHeader,
+      maxFrameSize: options?.maxFrameSize,
     };
     super({
       transform(chunk, controller): void {

@@ -499,6 +499,7 @@ const NO_CLOSE: ServerStats["closed"] = {
   serverStopping: 0,
   frameTooLarge: 0,
   invalidText: 0,
+  corruptFrame: 0,
   incompleteFrame: 0,
   timeout: 0,
   handlerError: 0,
