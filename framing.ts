@@ -9,6 +9,11 @@
  * +--------+--------+--------+--------+-------------------------------+
  * ```
  *
+ * That is the default format, `"u32be"`; the `lengthField` option of every
+ * encoder, writer and reader names another ({@linkcode LengthFieldName}:
+ * 2-, 1- and 8-byte lengths in either byte order, protobuf's varint) and
+ * `lengthIncludesHeader` makes the length count the header too.
+ *
  * This module knows nothing of clients or servers: it turns payloads into
  * bytes ({@linkcode encodeFrame}, {@linkcode writeFrame},
  * {@linkcode FrameWriter}) and bytes back into payloads

@@ -1,7 +1,9 @@
 // Copyright 2026 the buffered-framing authors. MIT license.
 /**
  * Messaging over TCP with length-prefixed frames: every message is a 4-byte
- * big-endian unsigned length, then that many bytes of UTF-8.
+ * big-endian unsigned length, then that many bytes of UTF-8. Other
+ * length fields (2-, 1- and 8-byte, little-endian, protobuf's varint, lengths
+ * that count the header) are named formats: the `lengthField` option.
  *
  * - {@linkcode FrameReader}, {@linkcode FrameWriter}, {@linkcode encodeFrame}
  *   and {@linkcode writeFrame}: the framing layer, over any byte stream.
