@@ -124,6 +124,49 @@ export function spawn(command: string, args: string[]): Process {
   };
 }
 
+/** How a run ended, with its standard output as bytes. */
+export interface RunOutcome {
+  code: number;
+  stdout: Uint8Array;
+  stderr: string;
+}
+
+/**
+ * Runs `command ...args` to its exit, writing `input` to its standard input
+ * while its output is read: a child that answers as it reads (client.ts, a
+ * line at a time) never blocks on a full pipe while its input is still being
+ * written.
+ */
+export async function run(command: string, args: string[], input = ""): Promise<RunOutcome> {
+  const child = new Deno.Command(command, {
+    args,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const stdout = new Response(child.stdout).bytes();
+  const stderr = new Response(child.stderr).text();
+  // A child that exits without reading all of its input breaks the pipe: its status says why.
+  const written = ReadableStream.from([new TextEncoder().encode(input)]).pipeTo(child.stdin)
+    .catch(() => {});
+  try {
+    const [status, out, err] = await guard(
+      Promise.all([child.status, stdout, stderr, written]),
+      `${command} ${args.join(" ").slice(0, 200)} to finish`,
+    );
+    return { code: status.code, stdout: out, stderr: err };
+  } catch (error) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // It has exited already.
+    }
+    await Promise.allSettled([child.status, stdout, stderr, written]);
+    throw error;
+  }
+}
+
 /** An independent peer: how to start it, once it is built. */
 export interface Peer {
   name: string;
@@ -207,15 +250,15 @@ export async function runPeerClient(
   flags: string[],
 ): Promise<Outcome> {
   const [command, args] = await peer.command();
-  await using client = spawn(command, [...args, "client", "--port", `${port}`, ...flags]);
-  return await guard(client.finish(), `the ${peer.name} client to finish`);
+  const outcome = await run(command, [...args, "client", "--port", `${port}`, ...flags]);
+  return { ...outcome, stdout: new TextDecoder().decode(outcome.stdout) };
 }
 
 /** Runs a peer's `--check-vectors FILE` mode, to its exit. */
 export async function checkVectors(peer: Peer, file: string): Promise<Outcome> {
   const [command, args] = await peer.command();
-  await using checker = spawn(command, [...args, "--check-vectors", file]);
-  return await guard(checker.finish(), `${peer.name} to check the vectors`);
+  const outcome = await run(command, [...args, "--check-vectors", file]);
+  return { ...outcome, stdout: new TextDecoder().decode(outcome.stdout) };
 }
 
 /** The sum of the `(N frames answered)` of a peer server's disconnect lines. */

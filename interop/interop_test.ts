@@ -5,14 +5,9 @@
 // their servers. Every reply is checked byte for byte, on loopback, port 0.
 
 import assert from "node:assert/strict";
-import { BufferedClient } from "../client.ts";
-import {
-  framesAnswered,
-  HOST,
-  modulePath,
-  spawnDeno,
-  startServerProcess,
-} from "../tests/_helpers.ts";
+import { BufferedClient, type BufferedClientOptions } from "../client.ts";
+import type { LengthFieldName } from "../framing.ts";
+import { framesAnswered, HOST, modulePath, startServerProcess } from "../tests/_helpers.ts";
 import {
   assertSameBytes,
   checkVectors,
@@ -21,6 +16,7 @@ import {
   exchange,
   expectedReply,
   type Format,
+  formatFlags,
   formatName,
   guard,
   NETTY,
@@ -28,6 +24,7 @@ import {
   type Peer,
   peerFramesAnswered,
   PYTHON,
+  run,
   runPeerClient,
   startPeerServer,
   writeMessagesFile,
@@ -71,12 +68,61 @@ function defaultMessages(): string[] {
 
 /** The flags that select `format` on our executables and the peers; none for the default. */
 function flagsFor(format: Format): string[] {
-  if (format === DEFAULT_FORMAT) return [];
-  return [
-    "--length-field",
-    format.lengthField,
-    ...(format.lengthIncludesHeader ? ["--length-includes-header"] : []),
-  ];
+  return format === DEFAULT_FORMAT ? [] : formatFlags(format);
+}
+
+/** A byte string of the vectors: hex, or one byte repeated. */
+type VectorBytes = string | { fill: string; count: number };
+
+interface FrameVector {
+  name: string;
+  lengthField: string;
+  lengthIncludesHeader: boolean;
+  payload: VectorBytes;
+  decodeOnly: boolean;
+}
+
+function vectorBytes(bytes: VectorBytes): Uint8Array {
+  if (typeof bytes !== "string") {
+    return new Uint8Array(bytes.count).fill(parseInt(bytes.fill, 16));
+  }
+  return Uint8Array.from(bytes.match(/../g) ?? [], (pair) => parseInt(pair, 16));
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * The messages for `format`: the payloads of the vectors' frames in that
+ * format that are text (the demo answers text) and that every side accepts
+ * by default (16 MiB, or what the field can declare if less).
+ */
+async function vectorTexts(format: Format): Promise<string[]> {
+  const { formats, frames } = JSON.parse(await Deno.readTextFile(VECTORS)) as {
+    formats: { lengthField: string; headerBytes: number | null; maxPayload: number }[];
+    frames: FrameVector[];
+  };
+  const field = formats.find((entry) => entry.lengthField === format.lengthField);
+  assert.ok(field, `testdata/vectors.json has no format ${format.lengthField}`);
+  const header = format.lengthIncludesHeader ? field.headerBytes ?? 0 : 0;
+  const limit = Math.min(16 * 1024 * 1024, field.maxPayload - header);
+  const texts: string[] = [];
+  for (const frame of frames) {
+    if (frame.lengthField !== format.lengthField) continue;
+    if (frame.lengthIncludesHeader !== format.lengthIncludesHeader || frame.decodeOnly) continue;
+    const payload = vectorBytes(frame.payload);
+    if (payload.length > limit) continue;
+    try {
+      texts.push(strictUtf8.decode(payload));
+    } catch {
+      // Not text: the demo server would close the connection.
+    }
+  }
+  return texts;
+}
+
+/** Whether client.ts can send `text` as one line of its standard input. */
+function isOneLine(text: string): boolean {
+  return !/[\r\n]/.test(text) && !text.startsWith("\uFEFF");
 }
 
 /** The library's client, in-process: every message sent at once, while the replies are read. */
@@ -85,10 +131,10 @@ async function libraryClient(
   format: Format,
   { texts, replies }: Exchange,
 ): Promise<void> {
-  const options = format === DEFAULT_FORMAT ? {} : {
-    lengthField: format.lengthField,
+  const options: BufferedClientOptions = format === DEFAULT_FORMAT ? {} : {
+    lengthField: format.lengthField as LengthFieldName,
     lengthIncludesHeader: format.lengthIncludesHeader,
-  } as Record<string, unknown>;
+  };
   await using client = await BufferedClient.connect(HOST, port, undefined, options);
   const sent = Promise.all(texts.map((text) => client.sendMessage(text)));
   for (const [index, expected] of replies.entries()) {
@@ -104,8 +150,9 @@ async function libraryClient(
 
 /** The client executable: one message a line on standard input, one reply a line out. */
 async function executableClient(port: number, format: Format, { texts }: Exchange): Promise<void> {
-  const input = texts.map((text) => `${text}\n`).join("");
-  await using client = spawnDeno([
+  const outcome = await run(Deno.execPath(), [
+    "run",
+    "--no-prompt",
     `--allow-net=${HOST}:${port}`,
     CLIENT,
     "--hostname",
@@ -113,16 +160,11 @@ async function executableClient(port: number, format: Format, { texts }: Exchang
     "--port",
     `${port}`,
     ...flagsFor(format),
-  ], input);
-  const outcome = await guard(client.finish(), "client.ts to finish");
+  ], texts.map((text) => `${text}\n`).join(""));
   assert.equal(outcome.code, 0, outcome.stderr);
   assert.equal(outcome.stderr, "");
   const expected = texts.map((text) => `${expectedReply(text)}\n`).join("");
-  assertSameBytes(
-    new TextEncoder().encode(outcome.stdout),
-    new TextEncoder().encode(expected),
-    "client.ts's output",
-  );
+  assertSameBytes(outcome.stdout, new TextEncoder().encode(expected), "client.ts's output");
 }
 
 /**
@@ -159,9 +201,13 @@ async function matrix(
         answered += texts.length;
       }) && everyClientPassed;
     }
-    server.child.kill("SIGTERM");
+    try {
+      server.child.kill("SIGTERM");
+    } catch {
+      // It has exited already: its status and log say why.
+    }
     const log = await guard(server.finish(), "our server to stop");
-    assert.equal(log.code, 0, log.stderr);
+    assert.equal(log.code, 0, `our server (${name}) exited with ${log.code}:\n${log.stderr}`);
     if (everyClientPassed) assert.equal(framesAnswered(log.stderr), answered, log.stderr);
 
     for (const peer of peers) {
@@ -197,5 +243,25 @@ for (const [peer, agrees] of [[PYTHON, "peer.py (struct)"], [NETTY, "Netty"]] as
     assert.ok(outcome.stdout.startsWith(`vectors agree with ${agrees}: `), outcome.stdout);
     // What was checked, and what the peer's stack cannot check (Netty's own limits).
     console.log(`${outcome.stdout}${outcome.stderr}`.trimEnd());
+  });
+}
+
+/** Every other format: each fixed width and varint, then each fixed width including its header. */
+const FORMATS: Format[] = [
+  ...["u32le", "u16be", "u16le", "u8", "u64be", "u64le", "varint"].map((lengthField) => ({
+    lengthField,
+    lengthIncludesHeader: false,
+  })),
+  ...["u8", "u16be", "u16le", "u32be", "u32le", "u64be", "u64le"].map((lengthField) => ({
+    lengthField,
+    lengthIncludesHeader: true,
+  })),
+];
+
+for (const format of FORMATS) {
+  Deno.test(`interop, ${formatName(format)}: Python (struct) and Netty`, async (t) => {
+    const texts = await vectorTexts(format);
+    assert.ok(texts.length >= 3, `only ${texts.length} text frames in the vectors`);
+    await matrix(t, format, [PYTHON, NETTY], texts, texts.filter(isOneLine));
   });
 }
