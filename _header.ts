@@ -93,10 +93,15 @@ class FixedLengthField extends LengthField {
       target[offset + 3] = declared;
       return 4;
     }
-    // Little-endian puts the low byte first; a u64's high word is always 0 here.
+    // Little-endian puts the low byte first. A u64 that counts its header
+    // declares up to 2^32 + 7: its high word is not always 0.
+    const low = declared % 2 ** 32;
+    const high = (declared - low) / 2 ** 32;
     for (let i = 0; i < size; i++) {
-      const shift = 8 * (this.#littleEndian ? i : size - 1 - i);
-      target[offset + i] = shift < 32 ? declared >>> shift : 0;
+      const significance = this.#littleEndian ? i : size - 1 - i;
+      target[offset + i] = significance < 4
+        ? low >>> (8 * significance)
+        : high >>> (8 * (significance - 4));
     }
     return size;
   }
@@ -122,8 +127,11 @@ class FixedLengthField extends LengthField {
       const high = view.getUint32(littleEndian ? offset + 4 : offset, littleEndian);
       const low = view.getUint32(littleEndian ? offset : offset + 4, littleEndian);
       declared = high * 2 ** 32 + low;
-      // Past 2^32 − 1 no limit allows it: refused before it could overflow anything.
-      if (high !== 0) throw new FrameTooLargeError(declared - this.#adjustment, maxFrameSize);
+      // Past 2^32 − 1 no limit allows the payload: refused before it could
+      // overflow anything.
+      if (declared - this.#adjustment > MAX_FRAME_SIZE_LIMIT) {
+        throw new FrameTooLargeError(declared - this.#adjustment, maxFrameSize);
+      }
     }
     if (declared < this.#adjustment) {
       throw new CorruptFrameError("length-below-header", bytes.subarray(offset, offset + size));

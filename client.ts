@@ -730,7 +730,11 @@ or went away, 2 on a usage error.`;
 
 async function* standardInputLines(): AsyncGenerator<string> {
   let pending = "";
-  for await (const text of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+  for await (
+    const text of Deno.stdin.readable.pipeThrough(
+      new TextDecoderStream("utf-8", { ignoreBOM: true }),
+    )
+  ) {
     pending += text;
     let newline: number;
     while ((newline = pending.indexOf("\n")) !== -1) {

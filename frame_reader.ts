@@ -43,6 +43,14 @@ export interface FrameReaderOptions extends FrameFormatOptions {
 }
 
 /**
+ * Most bytes a reader waits with between frames after a read that brought
+ * less: 1 KiB, the default `bufferSize`. A server with 10,000 idle clients
+ * and 64 KiB buffers so holds 10 MiB of buffers, not 640 MiB, as servers at
+ * that scale do with lazily allocated or pooled read buffers.
+ */
+const QUIET_BUFFER_SIZE = 1024;
+
+/**
  * Turns Deno's `UnexpectedEof` into end of stream. A TLS peer that closes
  * without `close_notify` makes reads reject with it; frames delimit
  * themselves, so a cut inside one is still an {@linkcode IncompleteFrameError},
@@ -125,8 +133,19 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
   #bufferSize: number;
   #lengthField: LengthField;
   #maxFrameSize: number;
+  /** The receive buffer in use: `bufferSize` bytes, or the quiet-time buffer. */
   #buffer: Uint8Array;
   #view: DataView;
+  /**
+   * Size of the buffer a quiet connection waits with: at most
+   * {@linkcode QUIET_BUFFER_SIZE}. The whole `bufferSize` is held only while
+   * traffic needs it, so idle connections cost little whatever `bufferSize`.
+   */
+  #quietSize: number;
+  /** The last read took less than `#quietSize`: wait for the next frame with the small buffer. */
+  #quiet = true;
+  /** The small buffer, once made; `undefined` after {@linkcode FrameReader.detachBuffers}. */
+  #smallBuffer: Uint8Array | undefined;
   /** Unconsumed bytes are `#buffer[#start, #end)`. */
   #start = 0;
   #end = 0;
@@ -164,7 +183,8 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
       options,
       true,
     ));
-    this.#buffer = new Uint8Array(this.#bufferSize);
+    this.#quietSize = Math.min(this.#bufferSize, QUIET_BUFFER_SIZE);
+    this.#buffer = this.#smallBuffer = new Uint8Array(this.#quietSize);
     this.#view = new DataView(this.#buffer.buffer);
     const maxHeaderSize = this.#lengthField.maxHeaderSize;
     if (this.#bufferSize < maxHeaderSize) {
@@ -302,13 +322,24 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    * ```
    */
   detachBuffers(): void {
-    const fresh = new Uint8Array(this.#bufferSize);
-    fresh.set(this.#buffer.subarray(this.#start, this.#end));
+    this.#moveTo(new Uint8Array(this.#buffer.byteLength));
+    this.#smallBuffer = this.#buffer.byteLength < this.#bufferSize ? this.#buffer : undefined;
+    this.#long = undefined;
+  }
+
+  /** The small buffer, kept across bursts: only the whole one is dropped. */
+  #quietBuffer(): Uint8Array {
+    return this.#smallBuffer ??= new Uint8Array(this.#quietSize);
+  }
+
+  /** Makes `buffer` the receive buffer, with the bytes not yet consumed moved to its start. */
+  #moveTo(buffer: Uint8Array): Uint8Array {
+    buffer.set(this.#buffer.subarray(this.#start, this.#end));
     this.#end -= this.#start;
     this.#start = 0;
-    this.#buffer = fresh;
-    this.#view = new DataView(fresh.buffer);
-    this.#long = undefined;
+    this.#buffer = buffer;
+    this.#view = new DataView(buffer.buffer);
+    return buffer;
   }
 
   /**
@@ -460,10 +491,10 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
     try {
       // The common case, a frame that fits in the buffer, reads straight into
       // the buffer and parses there: one await a read, no intermediate copies.
-      const buffer = this.#buffer;
       const bufferSize = this.#bufferSize;
       const lengthField = this.#lengthField;
       while (bufferSize >= lengthField.maxHeaderSize) {
+        let buffer = this.#buffer;
         const available = this.#end - this.#start;
         const length = this.#decodeHeader(buffer, this.#view, this.#start, available);
         let needed: number;
@@ -473,9 +504,19 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
         } else {
           needed = lengthField.headerNeeds(available);
         }
-        if (available === 0) {
+        if (available === 0 && this.#quiet) {
+          // Between frames, a quiet connection waits with the small buffer
+          // and drops the whole one.
           this.#start = this.#end = 0;
-        } else if (this.#start + needed > bufferSize) {
+          if (buffer.byteLength !== this.#quietSize) buffer = this.#moveTo(this.#quietBuffer());
+        } else if (
+          buffer.byteLength < bufferSize && (!this.#quiet || needed > buffer.byteLength)
+        ) {
+          // Traffic, or a frame the small buffer cannot hold: a whole buffer's worth a read.
+          buffer = this.#moveTo(new Uint8Array(bufferSize));
+        } else if (available === 0) {
+          this.#start = this.#end = 0;
+        } else if (this.#start + needed > buffer.byteLength) {
           buffer.copyWithin(0, this.#start, this.#end);
           this.#end = available;
           this.#start = 0;
@@ -494,6 +535,7 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
           throw new IncompleteFrameError("payload", length, available - headerSize);
         }
         this.#end += n;
+        this.#quiet = n < this.#quietSize;
         const payload = this.readBuffered();
         if (payload !== undefined) return payload;
       }
@@ -505,6 +547,9 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
 
   /** Reads a frame longer than the buffer, or any frame when the buffer cannot hold a header. */
   async #readLongFrame(reuseLong: boolean): Promise<Uint8Array | null> {
+    // A long frame is traffic: it is read through the whole buffer.
+    if (this.#buffer.byteLength < this.#bufferSize) this.#moveTo(new Uint8Array(this.#bufferSize));
+    this.#quiet = false;
     const buffer = this.#buffer;
     let length = this.#decodeHeader(buffer, this.#view, this.#start, this.#end - this.#start);
     if (length >= 0) {

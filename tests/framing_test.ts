@@ -651,6 +651,36 @@ Deno.test("FrameReader never asks the source for more than bufferSize bytes", as
   }
 });
 
+Deno.test("FrameReader waits for the next frame with at most 1 KiB after a read that brought less, whatever bufferSize", async () => {
+  const source = new ScriptedSource([frames("a".repeat(10)), frames("b".repeat(10))]);
+  const reader = new FrameReader(source, { bufferSize: 65536 });
+  assert.deepEqual((await readAll(reader)).map(text), ["a".repeat(10), "b".repeat(10)]);
+  assert.deepEqual(source.requested, [1024, 1024, 1024]);
+});
+
+Deno.test("FrameReader reads a burst through its whole buffer once a read fills the quiet one", async () => {
+  const payloads = Array.from({ length: 400 }, (_, i) => `${i}`.padEnd(100, "."));
+  const source = new ScriptedSource([frames(...payloads)]);
+  const reader = new FrameReader(source, { bufferSize: 65536 });
+  assert.deepEqual((await readAll(reader)).map(text), payloads);
+  assert.equal(source.requested[0], 1024);
+  assert.ok(source.requested.some((length) => length > 1024), `requests: ${source.requested}`);
+  assert.ok(source.requested.every((length) => length <= 65536), `requests: ${source.requested}`);
+});
+
+Deno.test("FrameReader reads a frame longer than 1 KiB that starts in a quiet read, split anywhere", async (t) => {
+  const payload = "q".repeat(3000);
+  const stream = frames("first", payload, "last");
+  for (const cut of [9, 13, 500, 1024, 1030, 2000, 3009, 3017]) {
+    await t.step(`cut at ${cut}`, async () => {
+      const reader = new FrameReader(new ScriptedSource(splitAt(stream, cut)), {
+        bufferSize: 4096,
+      });
+      assert.deepEqual((await readAll(reader)).map(text), ["first", payload, "last"]);
+    });
+  }
+});
+
 Deno.test("FrameReader reads empty payloads between non-empty ones", async () => {
   const source = new ScriptedSource(chunksOf(frames("", "a", "", "", "b", ""), 3));
   const reader = new FrameReader(source, { bufferSize: 4 });
