@@ -86,6 +86,15 @@ Deno.test("client with no MESSAGE sends each line of standard input and exits 0"
   assert.equal(outcome.stderr, "");
 });
 
+Deno.test("client sends a byte order mark at the start of standard input as part of the first message", async () => {
+  await using s = startServer(16);
+  // The mark is one character: the reply to "\uFEFF0123456789abc" starts at "9".
+  await using client = runClient(s.port, [], "\uFEFF0123456789abc\n");
+  const outcome = await client.finish();
+  assert.equal(outcome.code, 0, outcome.stderr);
+  assert.equal(outcome.stdout, "9abc\n");
+});
+
 Deno.test("SIGTERM stops the server with exit status 0", async () => {
   const [server] = await startServerProcess();
   await using _ = server;

@@ -566,6 +566,32 @@ Deno.test("FrameWriter.bytesWritten counts the bytes a sink took before a flush 
 // FrameReader: delivery patterns
 // ---------------------------------------------------------------------------
 
+Deno.test("FrameWriter writes a u64 length that counts its header past 2^32 with its high word", async (t) => {
+  for (
+    const [lengthField, header] of [
+      ["u64be", [0, 0, 0, 1, 0, 0, 0, 7]],
+      ["u64le", [7, 0, 0, 0, 1, 0, 0, 0]],
+    ] as const
+  ) {
+    await t.step(lengthField, async () => {
+      // A payload of 2^32 - 1 bytes is not allocated: only its length is read before the first write.
+      const payload = new Uint8Array(0);
+      Object.defineProperty(payload, "byteLength", { value: 2 ** 32 - 1 });
+      let first: number[] | undefined;
+      const sink = {
+        write(p: Uint8Array): Promise<number> {
+          first = Array.from(p);
+          return Promise.reject(new Error("stop after the header"));
+        },
+      };
+      const writer = new FrameWriter(sink, { lengthField, lengthIncludesHeader: true });
+      writer.enqueue(payload, true);
+      await assert.rejects(writer.flush(), /stop after the header/);
+      assert.deepEqual(first, header);
+    });
+  }
+});
+
 Deno.test("FrameReader reads a frame delivered one byte at a time", async () => {
   const source = new ScriptedSource(chunksOf(frames("hello", MIXED_TEXT), 1));
   const reader = new FrameReader(source);
