@@ -100,5 +100,12 @@ export function writeFrame(
   payload: string | Uint8Array,
   options?: FrameFormatOptions,
 ): Promise<void> {
-  return writeAll(sink, encodeFrame(payload, options));
+  let frame: Uint8Array;
+  try {
+    frame = encodeFrame(payload, options);
+  } catch (error) {
+    // Rejected, not thrown: a caller of a promise-returning function catches one way.
+    return Promise.reject(error);
+  }
+  return writeAll(sink, frame);
 }

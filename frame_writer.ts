@@ -236,7 +236,12 @@ export class FrameWriter {
    * bytes it is given, as for {@linkcode FrameWriter.flush}.
    */
   write(payload: string | Uint8Array): Promise<void> {
-    this.enqueue(payload);
+    try {
+      this.enqueue(payload);
+    } catch (error) {
+      // Rejected, not thrown: a caller of a promise-returning method catches one way.
+      return Promise.reject(error);
+    }
     return this.flush();
   }
 

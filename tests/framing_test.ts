@@ -335,6 +335,15 @@ Deno.test("writeFrame rejects a payload over maxFrameSize without writing", asyn
   assert.deepEqual(sink.offered, []);
 });
 
+Deno.test("writeFrame and FrameWriter.write reject, never throw, a payload over maxFrameSize", async () => {
+  const sink = new TricklingSink(100);
+  const written = writeFrame(sink, "hello", { maxFrameSize: 4 });
+  await assert.rejects(written, isFrameTooLarge(5, 4));
+  const writer = new FrameWriter(sink, { maxFrameSize: 4 });
+  await assert.rejects(writer.write("hello"), isFrameTooLarge(5, 4));
+  assert.deepEqual(sink.offered, []);
+});
+
 // ---------------------------------------------------------------------------
 // FrameWriter
 // ---------------------------------------------------------------------------
