@@ -203,8 +203,11 @@ export function spawnDeno(
   let finished: Promise<Outcome> | undefined;
   function finish(): Promise<Outcome> {
     finished ??= (async (): Promise<Outcome> => {
-      await closeInput();
+      // Output is read while the input drains: a child whose output outgrows
+      // the pipe before it has read all its input would otherwise deadlock.
+      const inputDone = closeInput();
       while (!ended) await fill();
+      await inputDone;
       const rest = pending;
       pending = "";
       const status = await child.status;
