@@ -4,10 +4,10 @@
 //   --transport deno   Deno.listen + Deno.Conn (what the library does now)
 //   --transport node   node:net, each socket wrapped by NodeConn (prototype a)
 // usage: deno run --allow-net=127.0.0.1:PORT bench/scale/lib_server.ts --port PORT [--transport node] [--buffer-size 65536]
-import net from "node:net";
+//          [--write eager|callback] [--listeners N]   (node transport: NodeConn.write mode, listeners on the port)
 import type { ConnectionContext } from "../../_connection.ts";
 import type { AnyConn } from "../../_transport.ts";
-import { NodeConn } from "./node_conn.ts";
+import { listenNode, NodeConn } from "./node_conn.ts";
 import { flag, skip10 } from "./_stats.ts";
 
 // The library is edited concurrently: SCALE_LIB=/tmp/libsnap (a `git show HEAD` copy of the
@@ -19,6 +19,8 @@ const { SERVER_DEFAULTS } = await import(`${lib}/_server.ts`);
 const port = Number(flag("port", "4567"));
 const transport = flag("transport", "deno");
 const bufferSize = Number(flag("buffer-size", "65536"));
+const write = flag("write", "eager") as "eager" | "callback"; // NodeConn.write (--transport node)
+const listeners = Number(flag("listeners", "1")); // node:net listeners on the port (SO_REUSEPORT)
 
 const context = {
   handler: { suffix: skip10 },
@@ -41,11 +43,10 @@ function track(conn: AnyConn): void {
 }
 
 if (transport === "node") {
-  const server = net.createServer({ noDelay: true }, (socket) => {
-    track(new NodeConn(socket, bufferSize) as unknown as AnyConn);
-  });
-  server.listen({ port, host: "127.0.0.1", backlog: 1024 }, () => {
-    console.log(`listening on 127.0.0.1:${port} (library on node:net)`);
+  listenNode(port, "127.0.0.1", listeners, (socket) => {
+    track(new NodeConn(socket, bufferSize, write) as unknown as AnyConn);
+  }, () => {
+    console.log(`listening on 127.0.0.1:${port} (library on node:net, write=${write}, listeners=${listeners})`);
   });
 } else {
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
