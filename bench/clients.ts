@@ -38,9 +38,9 @@
  * @module
  */
 
-import process from "node:process";
 import { BufferedClient } from "../mod.ts";
 import { integerFlag, parseCommandLine, runMain, stringFlag, UsageError } from "../_cli.ts";
+import { cpuSeconds, histogramPercentile, sleep } from "./_stats.ts";
 
 const USAGE = `Usage: deno run --allow-net=HOST:PORT bench/clients.ts --port PORT [options]
 
@@ -84,13 +84,7 @@ function bucketValue(bucket: number): number {
 
 /** The latency in µs below which a fraction `p` of the samples fall. */
 function percentile(histogram: Uint32Array, total: number, p: number): number {
-  const rank = Math.floor(total * p);
-  let seen = 0;
-  for (let bucket = 0; bucket < histogram.length; bucket++) {
-    seen += histogram[bucket];
-    if (seen > rank) return bucketValue(bucket);
-  }
-  return NaN;
+  return histogramPercentile(histogram, total, p, bucketValue);
 }
 
 interface Tally {
@@ -161,16 +155,6 @@ async function drive(
     }
     sendOne();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** CPU seconds (user + system) this process has used. */
-function cpuSeconds(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
 }
 
 async function main(args: string[]): Promise<number> {

@@ -62,8 +62,8 @@
  */
 
 import net from "node:net";
-import process from "node:process";
 import { integerFlag, parseCommandLine, runMain, stringFlag } from "../_cli.ts";
+import { cpuSeconds, sleep, sortedPercentile as percentile } from "./_stats.ts";
 
 const USAGE = `Usage: deno run --allow-net=127.0.0.1 bench/fairness.ts [options]
 
@@ -269,13 +269,6 @@ function connectOne(
   });
 }
 
-/** Nearest-rank percentile of the ascending `sorted`. */
-function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.max(0, Math.ceil(p * sorted.length) - 1);
-  return sorted[Math.min(rank, sorted.length - 1)];
-}
-
 /** Jain's fairness index: 1 when all equal, 1/n when one client got everything. */
 function jain(values: number[]): number {
   let sum = 0;
@@ -289,16 +282,6 @@ function jain(values: number[]): number {
 
 function round(value: number, digits: number): number {
   return Number(value.toFixed(digits));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** CPU seconds (user + system) this process has used. */
-function cpuSeconds(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
 }
 
 async function main(args: string[]): Promise<number> {

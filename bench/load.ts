@@ -15,9 +15,9 @@
  * @module
  */
 
-import process from "node:process";
 import { BufferedClient } from "../client.ts";
 import { integerFlag, parseCommandLine, runMain, stringFlag } from "../_cli.ts";
+import { cpuSeconds, histogramPercentile as percentile } from "./_stats.ts";
 
 const USAGE = `Usage: deno run --allow-net=HOST:PORT bench/load.ts [options]
 
@@ -121,17 +121,6 @@ async function drive(
   }
 }
 
-/** The latency in µs below which a fraction `p` of the recorded frames fall. */
-function percentile(histogram: Uint32Array, total: number, p: number): number {
-  const rank = Math.floor(total * p);
-  let seen = 0;
-  for (let micros = 0; micros < histogram.length; micros++) {
-    seen += histogram[micros];
-    if (seen > rank) return micros;
-  }
-  return NaN;
-}
-
 async function main(args: string[]): Promise<number> {
   const { values } = parseCommandLine(args, {
     hostname: { type: "string" },
@@ -219,12 +208,6 @@ async function main(args: string[]): Promise<number> {
     );
   }
   return result.errors === 0 ? 0 : 1;
-}
-
-/** CPU seconds (user + system) this process has used. */
-function cpuSeconds(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
 }
 
 if (import.meta.main) {
