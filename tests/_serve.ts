@@ -10,6 +10,7 @@ import {
   type HandlerResult,
   serve,
   type ServeOptions,
+  type ServerStats,
 } from "../serve.ts";
 import { concat, frame, guard, HOST, LogRecorder, readUntilClosed, writeAllTo } from "./_faults.ts";
 import { readFrame } from "./_helpers.ts";
@@ -138,4 +139,31 @@ export async function expectEnd(conn: Deno.Conn): Promise<void> {
   const { bytes, end } = await guard(readUntilClosed(conn), "the end of the stream");
   assert.equal(end, "eof", "the stream ends with a FIN, not a reset");
   assert.equal(bytes.byteLength, 0, `nothing after the last reply: ${bytes.byteLength} bytes`);
+}
+
+/** Connections ended, by reason, all at zero: spread it and name the reasons a test expects. */
+export const NO_CLOSE: Readonly<ServerStats["closed"]> = {
+  closedByClient: 0,
+  serverStopping: 0,
+  frameTooLarge: 0,
+  corruptFrame: 0,
+  invalidText: 0,
+  incompleteFrame: 0,
+  timeout: 0,
+  handlerError: 0,
+  reset: 0,
+};
+
+/** Waits until the server has logged the end of every one of `peers`, then stops it. */
+export async function stopAfter(
+  server: FrameServer,
+  watch: Watch,
+  peers: string[],
+): Promise<ServerStats> {
+  await watch.until(
+    () => peers.every((peer) => watch.disconnected(peer)),
+    `the disconnect lines of ${peers.join(", ")}`,
+  );
+  await guard(server.shutdown(), "the server to stop");
+  return server.stats();
 }

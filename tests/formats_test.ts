@@ -21,7 +21,7 @@ import {
   MAX_FRAME_SIZE_LIMIT,
   writeFrame,
 } from "../framing.ts";
-import { type FrameHandler, type FrameServer, serve, type ServerStats } from "../serve.ts";
+import { type FrameHandler, serve, type ServerStats } from "../serve.ts";
 import { BufferedServer } from "../server.ts";
 import { FrameDecoderStream, FrameEncoderStream } from "../streams.ts";
 import {
@@ -35,7 +35,7 @@ import {
   writeAllTo,
 } from "./_faults.ts";
 import { concat, connectPair, utf8 } from "./_helpers.ts";
-import { expectEnd, serveOn, Watch } from "./_serve.ts";
+import { expectEnd, NO_CLOSE, serveOn, stopAfter, Watch } from "./_serve.ts";
 
 // ---------------------------------------------------------------------------
 // The formats, described here independently of the library
@@ -582,28 +582,6 @@ Deno.test("FrameEncoderStream then FrameDecoderStream, cut into 1- to 3-byte chu
 // ---------------------------------------------------------------------------
 // serve() in every format
 // ---------------------------------------------------------------------------
-
-/** Waits until the server has logged the end of every one of `peers`, then stops it. */
-async function stopAfter(server: FrameServer, watch: Watch, peers: string[]): Promise<ServerStats> {
-  await watch.until(
-    () => peers.every((peer) => watch.disconnected(peer)),
-    `the disconnect lines of ${peers.join(", ")}`,
-  );
-  await guard(server.shutdown(), "the server to stop");
-  return server.stats();
-}
-
-const NO_CLOSE: ServerStats["closed"] = {
-  closedByClient: 0,
-  serverStopping: 0,
-  frameTooLarge: 0,
-  corruptFrame: 0,
-  invalidText: 0,
-  incompleteFrame: 0,
-  timeout: 0,
-  handlerError: 0,
-  reset: 0,
-};
 
 /**
  * Serves one raw connection that `drive` plays and then closes, waits for

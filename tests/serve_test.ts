@@ -8,13 +8,7 @@
 import assert from "node:assert/strict";
 import { BufferedClient } from "../client.ts";
 import { InvalidUtf8Error } from "../framing.ts";
-import {
-  type ConnectionInfo,
-  type FrameHandler,
-  type FrameServer,
-  type ServerStats,
-  textHandler,
-} from "../serve.ts";
+import { type ConnectionInfo, type FrameHandler, type ServerStats, textHandler } from "../serve.ts";
 import {
   assertDisconnected,
   closeQuietly,
@@ -29,7 +23,16 @@ import {
   writeAllTo,
 } from "./_faults.ts";
 import { readFrame, utf8 } from "./_helpers.ts";
-import { decoder, expectEnd, expectReply, send, serveOn, Watch } from "./_serve.ts";
+import {
+  decoder,
+  expectEnd,
+  expectReply,
+  NO_CLOSE,
+  send,
+  serveOn,
+  stopAfter,
+  Watch,
+} from "./_serve.ts";
 
 /** One request, one reply, on a connection of its own: proof that the server still serves. */
 async function assertServes(port: number): Promise<void> {
@@ -483,28 +486,6 @@ Deno.test("an async handler may reply with its payload view itself", async () =>
 });
 
 // Statistics.
-
-/** Waits until the server has logged the end of every one of `peers`, then stops it. */
-async function stopAfter(server: FrameServer, watch: Watch, peers: string[]): Promise<ServerStats> {
-  await watch.until(
-    () => peers.every((peer) => watch.disconnected(peer)),
-    `the disconnect lines of ${peers.join(", ")}`,
-  );
-  await guard(server.shutdown(), "the server to stop");
-  return server.stats();
-}
-
-const NO_CLOSE: ServerStats["closed"] = {
-  closedByClient: 0,
-  serverStopping: 0,
-  frameTooLarge: 0,
-  invalidText: 0,
-  corruptFrame: 0,
-  incompleteFrame: 0,
-  timeout: 0,
-  handlerError: 0,
-  reset: 0,
-};
 
 Deno.test("stats() counts the connections, frames and bytes of a known workload", async () => {
   const watch = new Watch();
