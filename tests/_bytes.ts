@@ -1,5 +1,9 @@
 // Copyright 2026 the buffered-framing authors. MIT license.
-// Byte-building and seeded randomness shared by the tests.
+// Byte-building, byte comparison, scripted byte sources and seeded randomness
+// shared by the tests.
+
+import assert from "node:assert/strict";
+import type { ByteSource } from "../framing.ts";
 
 const encoder = new TextEncoder();
 
@@ -57,4 +61,73 @@ export function splitAt(bytes: Uint8Array, ...offsets: number[]): Uint8Array[] {
     start = offset;
   }
   return chunks;
+}
+
+/**
+ * Cuts `stream` at the given offsets (sorted, duplicates and offsets at or
+ * past either end ignored): no empty chunk.
+ */
+export function cutAt(stream: Uint8Array, offsets: Iterable<number>): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  let start = 0;
+  for (const offset of [...new Set(offsets)].sort((a, b) => a - b)) {
+    if (offset <= start || offset >= stream.byteLength) continue;
+    chunks.push(stream.subarray(start, offset));
+    start = offset;
+  }
+  if (start < stream.byteLength) chunks.push(stream.subarray(start));
+  return chunks;
+}
+
+/** Asserts that `actual` has the bytes of `expected`; a failure names the length or the first differing byte. */
+export function assertSameBytes(actual: Uint8Array, expected: Uint8Array, context: string): void {
+  assert.equal(actual.byteLength, expected.byteLength, `${context}: length`);
+  let mismatch = -1;
+  for (let i = 0; i < actual.byteLength; i++) {
+    if (actual[i] !== expected[i]) {
+      mismatch = i;
+      break;
+    }
+  }
+  assert.equal(mismatch, -1, `${context}: first differing byte`);
+}
+
+/**
+ * Serves scripted chunks, one per `read` call, never more than `p` holds: the
+ * rest of a chunk is kept for the next call. Records the requested sizes.
+ */
+export class ChunkedSource implements ByteSource {
+  readonly #chunks: Uint8Array[];
+  #index = 0;
+  #offset = 0;
+  /** `read` calls made. */
+  reads = 0;
+  /** Bytes handed out so far. */
+  delivered = 0;
+  /** Smallest and largest `p.byteLength` asked for. */
+  smallestRequest = Infinity;
+  largestRequest = 0;
+
+  constructor(chunks: Uint8Array[]) {
+    this.#chunks = chunks;
+  }
+
+  read(p: Uint8Array): Promise<number | null> {
+    this.reads++;
+    // A reader asking for nothing would spin forever: fail instead of hanging.
+    if (p.byteLength === 0) throw new Error("read() was asked to fill 0 bytes");
+    this.smallestRequest = Math.min(this.smallestRequest, p.byteLength);
+    this.largestRequest = Math.max(this.largestRequest, p.byteLength);
+    if (this.#index === this.#chunks.length) return Promise.resolve(null);
+    const chunk = this.#chunks[this.#index];
+    const n = Math.min(p.byteLength, chunk.byteLength - this.#offset);
+    p.set(chunk.subarray(this.#offset, this.#offset + n));
+    this.#offset += n;
+    if (this.#offset === chunk.byteLength) {
+      this.#index++;
+      this.#offset = 0;
+    }
+    this.delivered += n;
+    return Promise.resolve(n);
+  }
 }

@@ -35,52 +35,19 @@ import {
   writeAllTo,
 } from "./_faults.ts";
 import { concat, connectPair, utf8 } from "./_helpers.ts";
+import {
+  FIXED_NAMES,
+  FIXED_WIDTHS,
+  type Format,
+  formatName,
+  FORMATS,
+  largestPayload,
+} from "./_formats.ts";
 import { expectEnd, NO_CLOSE, serveOn, stopAfter, Watch } from "./_serve.ts";
 
 // ---------------------------------------------------------------------------
 // The formats, described here independently of the library
 // ---------------------------------------------------------------------------
-
-/** A length-field format, as the options name it. */
-interface Format {
-  lengthField: LengthFieldName;
-  lengthIncludesHeader: boolean;
-}
-
-type FixedName = Exclude<LengthFieldName, "varint">;
-
-/** Header bytes of each fixed-width format. */
-const FIXED_WIDTHS: Readonly<Record<FixedName, number>> = {
-  u32be: 4,
-  u32le: 4,
-  u16be: 2,
-  u16le: 2,
-  u8: 1,
-  u64be: 8,
-  u64le: 8,
-};
-const FIXED_NAMES = Object.keys(FIXED_WIDTHS) as FixedName[];
-
-/** Every format: each name, then every fixed width counting its header. */
-const FORMATS: readonly Format[] = [
-  ...[...FIXED_NAMES, "varint" as const].map((lengthField) => ({
-    lengthField,
-    lengthIncludesHeader: false,
-  })),
-  ...FIXED_NAMES.map((lengthField) => ({ lengthField, lengthIncludesHeader: true })),
-];
-
-function formatName(format: Format): string {
-  return `${format.lengthField}${format.lengthIncludesHeader ? " counting its header" : ""}`;
-}
-
-/** The largest payload the format can declare, at most 2^32 - 1. */
-function largestPayload(format: Format): number {
-  if (format.lengthField === "varint") return 2 ** 32 - 1;
-  const width = FIXED_WIDTHS[format.lengthField];
-  const counted = format.lengthIncludesHeader ? width : 0;
-  return Math.min(2 ** (8 * width) - 1 - counted, 2 ** 32 - 1);
-}
 
 /** The header of a `length`-byte payload, written here by hand, not by the library. */
 function wireHeader(format: Format, length: number): Uint8Array {

@@ -9,15 +9,9 @@
 // without the variable, a fixed base seed is used.
 
 import assert from "node:assert/strict";
-import {
-  type ByteSource,
-  encodeFrame,
-  FrameReader,
-  FrameWriter,
-  IncompleteFrameError,
-  type LengthFieldName,
-} from "../framing.ts";
-import { concat, mulberry32 } from "./_bytes.ts";
+import { encodeFrame, FrameReader, FrameWriter, IncompleteFrameError } from "../framing.ts";
+import { assertSameBytes, ChunkedSource, concat, cutAt, mulberry32 } from "./_bytes.ts";
+import { FIXED_WIDTHS, type Format, formatName, FORMATS, largestPayload } from "./_formats.ts";
 
 /** Cases run per property. */
 const CASES = 1000;
@@ -148,39 +142,8 @@ function randomChunks(random: Random, stream: Uint8Array): Uint8Array[] {
 // Length-field formats, described here independently of the library
 // ---------------------------------------------------------------------------
 
-/** A length-field format, as the options name it. */
-interface Format {
-  lengthField: LengthFieldName;
-  lengthIncludesHeader: boolean;
-}
-
-/** Header bytes of each fixed-width format; `varint` takes 1 to 5. */
-const FIXED_WIDTHS: Readonly<Record<Exclude<LengthFieldName, "varint">, number>> = {
-  u32be: 4,
-  u32le: 4,
-  u16be: 2,
-  u16le: 2,
-  u8: 1,
-  u64be: 8,
-  u64le: 8,
-};
-
 /** The default format: the one the first properties run. */
 const DEFAULT_FORMAT: Format = { lengthField: "u32be", lengthIncludesHeader: false };
-
-/** Every format: each name, then every fixed width counting its header. */
-const FORMATS: readonly Format[] = [
-  ...[...Object.keys(FIXED_WIDTHS) as LengthFieldName[], "varint" as const].map(
-    (lengthField) => ({ lengthField, lengthIncludesHeader: false }),
-  ),
-  ...(Object.keys(FIXED_WIDTHS) as LengthFieldName[]).map(
-    (lengthField) => ({ lengthField, lengthIncludesHeader: true }),
-  ),
-];
-
-function formatName(format: Format): string {
-  return `${format.lengthField}${format.lengthIncludesHeader ? " counting its header" : ""}`;
-}
 
 /** Bytes of the header of a `length`-byte payload: fixed, or 7 bits a byte for a varint. */
 function headerSize(format: Format, length: number): number {
@@ -193,14 +156,6 @@ function headerSize(format: Format, length: number): number {
 /** The longest header the format writes or reads. */
 function maxHeaderSize(format: Format): number {
   return format.lengthField === "varint" ? 5 : FIXED_WIDTHS[format.lengthField];
-}
-
-/** The largest payload the format can declare, at most 2^32 - 1. */
-function largestPayload(format: Format): number {
-  if (format.lengthField === "varint") return 2 ** 32 - 1;
-  const width = FIXED_WIDTHS[format.lengthField];
-  const counted = format.lengthIncludesHeader ? width : 0;
-  return Math.min(2 ** (8 * width) - 1 - counted, 2 ** 32 - 1);
 }
 
 // ---------------------------------------------------------------------------
@@ -335,19 +290,6 @@ function formatStreamCase(seed: number, minFrames = 0): StreamCase {
   };
 }
 
-/** Cuts `stream` at the given offsets (sorted, duplicates and ends ignored): no empty chunk. */
-function cutAt(stream: Uint8Array, offsets: Iterable<number>): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
-  let start = 0;
-  for (const offset of [...new Set(offsets)].sort((a, b) => a - b)) {
-    if (offset <= start || offset >= stream.byteLength) continue;
-    chunks.push(stream.subarray(start, offset));
-    start = offset;
-  }
-  if (start < stream.byteLength) chunks.push(stream.subarray(start));
-  return chunks;
-}
-
 /**
  * Where to cut the case's stream into reads: where {@linkcode randomChunks}
  * cuts it, plus inside headers: in a quarter of the frames between every two
@@ -374,74 +316,20 @@ function formatCuts(c: StreamCase): number[] {
 // Fake source and checks
 // ---------------------------------------------------------------------------
 
-/**
- * Serves scripted chunks, one per `read` call, never more than `p` holds: the
- * rest of a chunk is kept for the next call. Records the requested sizes.
- */
-class ChunkedSource implements ByteSource {
-  readonly #chunks: Uint8Array[];
-  #index = 0;
-  #offset = 0;
-  /** `read` calls made. */
-  reads = 0;
-  /** Bytes handed out so far. */
-  delivered = 0;
-  /** Smallest and largest `p.byteLength` asked for. */
-  smallestRequest = Infinity;
-  largestRequest = 0;
-
-  constructor(chunks: Uint8Array[]) {
-    this.#chunks = chunks;
-  }
-
-  read(p: Uint8Array): Promise<number | null> {
-    this.reads++;
-    // A reader asking for nothing would spin forever: fail instead of hanging.
-    if (p.byteLength === 0) throw new Error("read() was asked to fill 0 bytes");
-    this.smallestRequest = Math.min(this.smallestRequest, p.byteLength);
-    this.largestRequest = Math.max(this.largestRequest, p.byteLength);
-    if (this.#index === this.#chunks.length) return Promise.resolve(null);
-    const chunk = this.#chunks[this.#index];
-    const n = Math.min(p.byteLength, chunk.byteLength - this.#offset);
-    p.set(chunk.subarray(this.#offset, this.#offset + n));
-    this.#offset += n;
-    if (this.#offset === chunk.byteLength) {
-      this.#index++;
-      this.#offset = 0;
-    }
-    this.delivered += n;
-    return Promise.resolve(n);
-  }
-}
-
 function describe(c: StreamCase): string {
   return `seed ${c.seed} (rerun with FRAMING_SEED=${c.seed}; ${formatName(c.format)}, ` +
     `${c.payloads.length} frames, ${c.stream.byteLength} bytes, bufferSize ${c.bufferSize})`;
 }
 
-function assertSameBytes(actual: Uint8Array, expected: Uint8Array, context: string): void {
-  assert.equal(actual.byteLength, expected.byteLength, `${context}: payload length`);
-  let mismatch = -1;
-  for (let i = 0; i < actual.byteLength; i++) {
-    if (actual[i] !== expected[i]) {
-      mismatch = i;
-      break;
-    }
-  }
-  assert.equal(mismatch, -1, `${context}: first differing byte`);
-}
-
 /** The case of `seed`, its stream cut into random reads, and a reader over them. */
-function readerCase(seed: number): { c: StreamCase; source: ChunkedSource; reader: FrameReader } {
+function readerCase(seed: number): ReaderCase {
   const c = streamCase(seed);
   const source = new ChunkedSource(randomChunks(c.random, c.stream));
   return { c, source, reader: new FrameReader(source, { bufferSize: c.bufferSize }) };
 }
 
 /** The case of `seed` in its format, cut into reads inside headers too, and a reader over them. */
-function formatReaderCase(
-  seed: number,
-): { c: StreamCase; source: ChunkedSource; reader: FrameReader } {
+function formatReaderCase(seed: number): ReaderCase {
   const c = formatStreamCase(seed);
   const source = new ChunkedSource(cutAt(c.stream, formatCuts(c)));
   return { c, source, reader: new FrameReader(source, { ...c.format, bufferSize: c.bufferSize }) };
@@ -482,20 +370,133 @@ async function forEachSeed(
 }
 
 // ---------------------------------------------------------------------------
-// Properties
+// Properties, each run in the default format and in every length-field format
 // ---------------------------------------------------------------------------
 
-Deno.test("FrameReader.read returns every frame byte-exact and in order, then null, however the stream is cut", async () => {
-  await forEachSeed(async (seed) => {
-    const { c, source, reader } = readerCase(seed);
-    for (const [i, expected] of c.payloads.entries()) {
-      const payload = await reader.read();
-      assert.ok(payload !== null, `${describe(c)}: null instead of frame ${i}`);
-      assertSameBytes(payload, expected, `${describe(c)}: frame ${i}`);
-    }
-    assert.equal(await reader.read(), null, `${describe(c)}: after the last frame`);
-    assertRequestsWithinBuffer(source, c);
+/** A case, its stream cut into reads, and a reader over them. */
+interface ReaderCase {
+  c: StreamCase;
+  source: ChunkedSource;
+  reader: FrameReader;
+}
+
+/** `read()` returns every frame byte-exact and in order, then null. */
+async function checkRead({ c, source, reader }: ReaderCase): Promise<void> {
+  for (const [i, expected] of c.payloads.entries()) {
+    const payload = await reader.read();
+    assert.ok(payload !== null, `${describe(c)}: null instead of frame ${i}`);
+    assertSameBytes(payload, expected, `${describe(c)}: frame ${i}`);
+  }
+  assert.equal(await reader.read(), null, `${describe(c)}: after the last frame`);
+  assertRequestsWithinBuffer(source, c);
+}
+
+/** A loop of `readBuffered()`, then `readView()` when nothing is buffered, returns every frame. */
+async function checkReadBufferedLoop({ c, source, reader }: ReaderCase): Promise<void> {
+  const copies: Uint8Array[] = [];
+  while (true) {
+    const payload = reader.readBuffered() ?? await reader.readView();
+    if (payload === null) break;
+    copies.push(payload.slice());
+    assert.ok(copies.length <= c.payloads.length, `${describe(c)}: more frames than sent`);
+  }
+  assertSameFrames(copies, c);
+  assertRequestsWithinBuffer(source, c);
+}
+
+/** `readView()` then `readEachBuffered()`, the server's loop, returns every frame. */
+async function checkServerLoop({ c, source, reader }: ReaderCase): Promise<void> {
+  const copies: Uint8Array[] = [];
+  const keep = (buffer: Uint8Array, start: number, end: number): void => {
+    copies.push(buffer.slice(start, end));
+  };
+  while (true) {
+    const payload = await reader.readView();
+    if (payload === null) break;
+    keep(payload, 0, payload.byteLength);
+    reader.readEachBuffered(keep);
+    assert.equal(reader.hasBufferedFrame, false, `${describe(c)}: a whole frame left behind`);
+    assert.ok(copies.length <= c.payloads.length, `${describe(c)}: more frames than sent`);
+  }
+  assertSameFrames(copies, c);
+  assertRequestsWithinBuffer(source, c);
+}
+
+/** `hasBufferedFrame`, `bufferedBytes` and `isMidFrame` agree with what the source delivered. */
+async function checkBufferState({ c, source, reader }: ReaderCase): Promise<void> {
+  let consumed = 0;
+  for (let i = 0; i <= c.payloads.length; i++) {
+    const buffered = reader.hasBufferedFrame;
+    const readsBefore = source.reads;
+    const payload = await reader.read();
+    assert.equal(
+      source.reads === readsBefore,
+      buffered,
+      `${describe(c)}: read ${i} called the source ${source.reads - readsBefore} times ` +
+        `though hasBufferedFrame was ${buffered}`,
+    );
+    if (payload !== null) consumed += c.headerSizes[i] + payload.byteLength;
+    assert.equal(
+      reader.bufferedBytes,
+      source.delivered - consumed,
+      `${describe(c)}: bufferedBytes after read ${i}`,
+    );
+    assert.equal(
+      reader.isMidFrame,
+      reader.bufferedBytes > 0,
+      `${describe(c)}: isMidFrame after read ${i}`,
+    );
+  }
+}
+
+/**
+ * Reads the frames of `c` that lie wholly before byte `cut` of its stream
+ * (where `reader` reads it cut short), then asserts the end: null at a frame
+ * boundary, else IncompleteFrameError naming the part the cut fell in, and
+ * its `missing` bytes too when `checkMissing`.
+ */
+async function checkCut(
+  c: StreamCase,
+  reader: FrameReader,
+  cut: number,
+  checkMissing: boolean,
+): Promise<void> {
+  const { boundaries, headerSizes } = c;
+  const where = `${describe(c)}, cut at byte ${cut}`;
+
+  // Frames wholly before the cut come back intact.
+  let frame = 0;
+  while (boundaries[frame + 1] <= cut) {
+    const payload = await reader.read();
+    assert.ok(payload !== null, `${where}: null instead of frame ${frame}`);
+    assertSameBytes(payload, c.payloads[frame], `${where}: frame ${frame}`);
+    frame++;
+  }
+
+  const into = cut - boundaries[frame];
+  if (into === 0) {
+    assert.equal(await reader.read(), null, `${where}: cut at a frame boundary`);
+    return;
+  }
+  const size = headerSizes[frame];
+  // A varint cut short needs at least one byte more; a fixed header, all of its bytes.
+  const [part, expected, received] = into < size
+    ? ["header", c.format.lengthField === "varint" ? into + 1 : size, into] as const
+    : ["payload", c.payloads[frame].byteLength, into - size] as const;
+  await assert.rejects(reader.read(), (error: unknown): boolean => {
+    assert.ok(error instanceof IncompleteFrameError, `${where}: got ${error}`);
+    assert.deepEqual(
+      { part: error.part, expected: error.expected, received: error.received },
+      { part, expected, received },
+      `${where}: frame ${frame} cut ${into} bytes in`,
+    );
+    if (checkMissing) assert.equal(error.missing, expected - received, `${where}: missing`);
+    return true;
   });
+}
+
+Deno.test("FrameReader.read returns every frame byte-exact and in order, then null, however the stream is cut", async () => {
+  await forEachSeed((seed) => checkRead(readerCase(seed)));
 });
 
 Deno.test("FrameReader.readView returns every frame byte-exact and in order, then null, however the stream is cut", async () => {
@@ -516,67 +517,15 @@ Deno.test("FrameReader.readView returns every frame byte-exact and in order, the
 });
 
 Deno.test("FrameReader returns every frame to a loop of readBuffered, then readView when nothing is buffered", async () => {
-  await forEachSeed(async (seed) => {
-    const { c, source, reader } = readerCase(seed);
-    const copies: Uint8Array[] = [];
-    while (true) {
-      const payload = reader.readBuffered() ?? await reader.readView();
-      if (payload === null) break;
-      copies.push(payload.slice());
-      assert.ok(copies.length <= c.payloads.length, `${describe(c)}: more frames than sent`);
-    }
-    assertSameFrames(copies, c);
-    assertRequestsWithinBuffer(source, c);
-  });
+  await forEachSeed((seed) => checkReadBufferedLoop(readerCase(seed)));
 });
 
 Deno.test("FrameReader returns every frame to readView then readEachBuffered, the server's loop", async () => {
-  await forEachSeed(async (seed) => {
-    const { c, source, reader } = readerCase(seed);
-    const copies: Uint8Array[] = [];
-    const keep = (buffer: Uint8Array, start: number, end: number): void => {
-      copies.push(buffer.slice(start, end));
-    };
-    while (true) {
-      const payload = await reader.readView();
-      if (payload === null) break;
-      keep(payload, 0, payload.byteLength);
-      reader.readEachBuffered(keep);
-      assert.equal(reader.hasBufferedFrame, false, `${describe(c)}: a whole frame left behind`);
-      assert.ok(copies.length <= c.payloads.length, `${describe(c)}: more frames than sent`);
-    }
-    assertSameFrames(copies, c);
-    assertRequestsWithinBuffer(source, c);
-  });
+  await forEachSeed((seed) => checkServerLoop(readerCase(seed)));
 });
 
 Deno.test("FrameReader's hasBufferedFrame, bufferedBytes and isMidFrame agree with what the source delivered", async () => {
-  await forEachSeed(async (seed) => {
-    const { c, source, reader } = readerCase(seed);
-    let consumed = 0;
-    for (let i = 0; i <= c.payloads.length; i++) {
-      const buffered = reader.hasBufferedFrame;
-      const readsBefore = source.reads;
-      const payload = await reader.read();
-      assert.equal(
-        source.reads === readsBefore,
-        buffered,
-        `${describe(c)}: read ${i} called the source ${source.reads - readsBefore} times ` +
-          `though hasBufferedFrame was ${buffered}`,
-      );
-      if (payload !== null) consumed += 4 + payload.byteLength;
-      assert.equal(
-        reader.bufferedBytes,
-        source.delivered - consumed,
-        `${describe(c)}: bufferedBytes after read ${i}`,
-      );
-      assert.equal(
-        reader.isMidFrame,
-        reader.bufferedBytes > 0,
-        `${describe(c)}: isMidFrame after read ${i}`,
-      );
-    }
-  });
+  await forEachSeed((seed) => checkBufferState(readerCase(seed)));
 });
 
 Deno.test("FrameReader reports IncompleteFrameError when a stream is cut inside a frame, null at a boundary", async () => {
@@ -588,36 +537,7 @@ Deno.test("FrameReader reports IncompleteFrameError when a stream is cut inside 
       ? boundaries[random.int(0, boundaries.length - 1)]
       : random.int(0, c.stream.byteLength);
     const source = new ChunkedSource(randomChunks(random, c.stream.subarray(0, cut)));
-    const reader = new FrameReader(source, { bufferSize: c.bufferSize });
-    const where = `${describe(c)}, cut at byte ${cut}`;
-
-    // Frames wholly before the cut come back intact.
-    let frame = 0;
-    while (boundaries[frame + 1] <= cut) {
-      const payload = await reader.read();
-      assert.ok(payload !== null, `${where}: null instead of frame ${frame}`);
-      assertSameBytes(payload, c.payloads[frame], `${where}: frame ${frame}`);
-      frame++;
-    }
-
-    const into = cut - boundaries[frame];
-    if (into === 0) {
-      assert.equal(await reader.read(), null, `${where}: cut at a frame boundary`);
-      return;
-    }
-    const [part, expected, received] = into < 4
-      ? ["header", 4, into] as const
-      : ["payload", c.payloads[frame].byteLength, into - 4] as const;
-    await assert.rejects(reader.read(), (error: unknown): boolean => {
-      assert.ok(error instanceof IncompleteFrameError, `${where}: got ${error}`);
-      assert.deepEqual(
-        { part: error.part, expected: error.expected, received: error.received },
-        { part, expected, received },
-        `${where}: frame ${frame} cut ${into} bytes in`,
-      );
-      assert.equal(error.missing, expected - received, `${where}: missing`);
-      return true;
-    });
+    await checkCut(c, new FrameReader(source, { bufferSize: c.bufferSize }), cut, true);
   });
 });
 
@@ -643,80 +563,19 @@ async function forEachFormatSeed(check: (seed: number) => Promise<void>): Promis
 }
 
 Deno.test("every length field: FrameReader.read returns every frame byte-exact and in order, then null, however the stream is cut", async () => {
-  await forEachFormatSeed(async (seed) => {
-    const { c, source, reader } = formatReaderCase(seed);
-    for (const [i, expected] of c.payloads.entries()) {
-      const payload = await reader.read();
-      assert.ok(payload !== null, `${describe(c)}: null instead of frame ${i}`);
-      assertSameBytes(payload, expected, `${describe(c)}: frame ${i}`);
-    }
-    assert.equal(await reader.read(), null, `${describe(c)}: after the last frame`);
-    assertRequestsWithinBuffer(source, c);
-  });
+  await forEachFormatSeed((seed) => checkRead(formatReaderCase(seed)));
 });
 
 Deno.test("every length field: readView then readEachBuffered, the server's loop, returns every frame", async () => {
-  await forEachFormatSeed(async (seed) => {
-    const { c, source, reader } = formatReaderCase(seed);
-    const copies: Uint8Array[] = [];
-    const keep = (buffer: Uint8Array, start: number, end: number): void => {
-      copies.push(buffer.slice(start, end));
-    };
-    while (true) {
-      const payload = await reader.readView();
-      if (payload === null) break;
-      keep(payload, 0, payload.byteLength);
-      reader.readEachBuffered(keep);
-      assert.equal(reader.hasBufferedFrame, false, `${describe(c)}: a whole frame left behind`);
-      assert.ok(copies.length <= c.payloads.length, `${describe(c)}: more frames than sent`);
-    }
-    assertSameFrames(copies, c);
-    assertRequestsWithinBuffer(source, c);
-  });
+  await forEachFormatSeed((seed) => checkServerLoop(formatReaderCase(seed)));
 });
 
 Deno.test("every length field: readBuffered, then readView when nothing is buffered, returns every frame", async () => {
-  await forEachFormatSeed(async (seed) => {
-    const { c, source, reader } = formatReaderCase(seed);
-    const copies: Uint8Array[] = [];
-    while (true) {
-      const payload = reader.readBuffered() ?? await reader.readView();
-      if (payload === null) break;
-      copies.push(payload.slice());
-      assert.ok(copies.length <= c.payloads.length, `${describe(c)}: more frames than sent`);
-    }
-    assertSameFrames(copies, c);
-    assertRequestsWithinBuffer(source, c);
-  });
+  await forEachFormatSeed((seed) => checkReadBufferedLoop(formatReaderCase(seed)));
 });
 
 Deno.test("every length field: hasBufferedFrame, bufferedBytes and isMidFrame agree with what the source delivered", async () => {
-  await forEachFormatSeed(async (seed) => {
-    const { c, source, reader } = formatReaderCase(seed);
-    let consumed = 0;
-    for (let i = 0; i <= c.payloads.length; i++) {
-      const buffered = reader.hasBufferedFrame;
-      const readsBefore = source.reads;
-      const payload = await reader.read();
-      assert.equal(
-        source.reads === readsBefore,
-        buffered,
-        `${describe(c)}: read ${i} called the source ${source.reads - readsBefore} times ` +
-          `though hasBufferedFrame was ${buffered}`,
-      );
-      if (payload !== null) consumed += c.headerSizes[i] + payload.byteLength;
-      assert.equal(
-        reader.bufferedBytes,
-        source.delivered - consumed,
-        `${describe(c)}: bufferedBytes after read ${i}`,
-      );
-      assert.equal(
-        reader.isMidFrame,
-        reader.bufferedBytes > 0,
-        `${describe(c)}: isMidFrame after read ${i}`,
-      );
-    }
-  });
+  await forEachFormatSeed((seed) => checkBufferState(formatReaderCase(seed)));
 });
 
 Deno.test("every length field: a stream cut inside a frame ends in IncompleteFrameError naming the part, one cut at a boundary in null", async () => {
@@ -734,35 +593,7 @@ Deno.test("every length field: a stream cut inside a frame ends in IncompleteFra
     const cuts = formatCuts(c);
     const source = new ChunkedSource(cutAt(c.stream.subarray(0, cut), cuts));
     const reader = new FrameReader(source, { ...c.format, bufferSize: c.bufferSize });
-    const where = `${describe(c)}, cut at byte ${cut}`;
-
-    let frame = 0;
-    while (boundaries[frame + 1] <= cut) {
-      const payload = await reader.read();
-      assert.ok(payload !== null, `${where}: null instead of frame ${frame}`);
-      assertSameBytes(payload, c.payloads[frame], `${where}: frame ${frame}`);
-      frame++;
-    }
-
-    const into = cut - boundaries[frame];
-    if (into === 0) {
-      assert.equal(await reader.read(), null, `${where}: cut at a frame boundary`);
-      return;
-    }
-    const size = headerSizes[frame];
-    // A varint cut short needs at least one byte more; a fixed header, all of its bytes.
-    const [part, expected, received] = into < size
-      ? ["header", c.format.lengthField === "varint" ? into + 1 : size, into] as const
-      : ["payload", c.payloads[frame].byteLength, into - size] as const;
-    await assert.rejects(reader.read(), (error: unknown): boolean => {
-      assert.ok(error instanceof IncompleteFrameError, `${where}: got ${error}`);
-      assert.deepEqual(
-        { part: error.part, expected: error.expected, received: error.received },
-        { part, expected, received },
-        `${where}: frame ${frame} cut ${into} bytes in`,
-      );
-      return true;
-    });
+    await checkCut(c, reader, cut, false);
   });
 });
 

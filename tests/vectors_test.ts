@@ -12,6 +12,7 @@ import {
   FrameTooLargeError,
   IncompleteFrameError,
 } from "../mod.ts";
+import { assertSameBytes, ChunkedSource, concat, cutAt } from "./_bytes.ts";
 
 type LengthFieldName = NonNullable<FrameReaderOptions["lengthField"]>;
 
@@ -104,39 +105,6 @@ function bytes(value: Bytes): Uint8Array {
   return new Uint8Array(value.count).fill(parseInt(value.fill, 16));
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
-}
-
-function assertSameBytes(actual: Uint8Array, expected: Uint8Array, context: string): void {
-  assert.equal(actual.byteLength, expected.byteLength, `${context}: length`);
-  let mismatch = -1;
-  for (let i = 0; i < actual.byteLength; i++) {
-    if (actual[i] !== expected[i]) {
-      mismatch = i;
-      break;
-    }
-  }
-  assert.equal(mismatch, -1, `${context}: first differing byte`);
-}
-
-/** `stream` cut at the given increasing offsets, empty pieces dropped. */
-function cutAt(stream: Uint8Array, offsets: number[]): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
-  let start = 0;
-  for (const offset of [...offsets, stream.byteLength]) {
-    if (offset > start) chunks.push(stream.subarray(start, offset));
-    start = Math.max(start, offset);
-  }
-  return chunks;
-}
-
 /** `stream` in successive reads of the given byte counts. */
 function cutInto(stream: Uint8Array, reads: number[]): Uint8Array[] {
   assert.equal(reads.reduce((sum, n) => sum + n, 0), stream.byteLength, "reads sum to the input");
@@ -156,36 +124,6 @@ function splits(length: number, extra: number[] = []): number[][] {
     : [1, 2, 3, 4, 5, 8, 9, Math.floor(length / 2), length - 1, ...extra];
   const unique = [...new Set(cuts)].filter((cut) => cut > 0 && cut < length).sort((a, b) => a - b);
   return [[], ...unique.map((cut) => [cut])];
-}
-
-// ---------------------------------------------------------------------------
-// A scripted source
-// ---------------------------------------------------------------------------
-
-/** Serves its chunks, one per `read` call, never more than `p` holds: the rest of a chunk waits for the next call. */
-class ChunkedSource {
-  readonly #chunks: Uint8Array[];
-  #index = 0;
-  #offset = 0;
-
-  constructor(chunks: Uint8Array[]) {
-    this.#chunks = chunks;
-  }
-
-  read(p: Uint8Array): Promise<number | null> {
-    // A reader asking for nothing would spin forever: fail instead of hanging.
-    if (p.byteLength === 0) throw new Error("read() was asked to fill 0 bytes");
-    if (this.#index === this.#chunks.length) return Promise.resolve(null);
-    const chunk = this.#chunks[this.#index];
-    const n = Math.min(p.byteLength, chunk.byteLength - this.#offset);
-    p.set(chunk.subarray(this.#offset, this.#offset + n));
-    this.#offset += n;
-    if (this.#offset === chunk.byteLength) {
-      this.#index++;
-      this.#offset = 0;
-    }
-    return Promise.resolve(n);
-  }
 }
 
 interface Format {
@@ -320,7 +258,7 @@ Deno.test("every vector frame encodes to its exact bytes", async (t) => {
   for (const v of vectors.frames.filter((v) => !v.decodeOnly)) {
     await t.step(v.name, () => {
       const payload = bytes(v.payload);
-      const expected = concat([hex(v.header), payload]);
+      const expected = concat(hex(v.header), payload);
       assertSameBytes(encodeFrame(payload, encodeOptions(v)), expected, "bytes payload");
       // The same payload as text, where it is text, takes the string path.
       let asText: string | undefined;
@@ -341,7 +279,7 @@ Deno.test("every vector frame decodes back to its payload at every buffer size a
     await t.step(v.name, async () => {
       const header = hex(v.header);
       const payload = bytes(v.payload);
-      const stream = concat([header, payload]);
+      const stream = concat(header, payload);
       const big = stream.byteLength > SPLIT_EVERY_BYTE_UP_TO;
       for (const bufferSize of FRAME_BUFFER_SIZES) {
         // A big frame at a tiny buffer takes a read call per byte or three: whole only.
@@ -390,7 +328,7 @@ Deno.test("every vector refusal throws its error", async (t) => {
 Deno.test("every vector stream decodes to its payloads and its end, split at every byte", async (t) => {
   for (const v of vectors.streams) {
     await t.step(v.name, async () => {
-      const stream = concat(v.input.map(bytes));
+      const stream = concat(...v.input.map(bytes));
       const payloads = v.payloads.map(bytes);
       for (const bufferSize of STREAM_BUFFER_SIZES) {
         if (v.reads !== null) {
