@@ -100,16 +100,23 @@ export function formatFlags(values: CommandLine["values"]): FrameFormatOptions {
   }
   const format = frameFormat({ lengthField, lengthIncludesHeader }, true);
   const limit = format.lengthField.maxPayload;
-  let maxFrameSize: number;
-  try {
-    maxFrameSize = integerFlag(values, "max-frame-size", format.maxFrameSize, 0, limit);
-  } catch (error) {
-    const field = `--length-field ${lengthField}${
-      lengthIncludesHeader ? " --length-includes-header" : ""
-    }`;
-    throw new UsageError(`${(error as Error).message} (${limit} is the most ${field} can declare)`);
+  const raw = values["max-frame-size"];
+  if (typeof raw === "string" && /^\d+$/.test(raw) && Number(raw) > limit) {
+    throw new UsageError(
+      `Invalid value for --max-frame-size: ${raw} is more than ${
+        describeFormat(values)
+      } can declare, ${limit}`,
+    );
   }
+  const maxFrameSize = integerFlag(values, "max-frame-size", format.maxFrameSize, 0, limit);
   return { lengthField, lengthIncludesHeader, maxFrameSize };
+}
+
+/** The format flags as given, for messages: `--length-field u8 --length-includes-header`. */
+export function describeFormat(values: CommandLine["values"]): string {
+  const name = stringFlag(values, "length-field", "u32be");
+  const counted = values["length-includes-header"] === true ? " --length-includes-header" : "";
+  return `--length-field ${name}${counted}`;
 }
 
 /** Reads the string flag `--name`, or `fallback` when absent. */

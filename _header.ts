@@ -130,7 +130,8 @@ class FixedLengthField extends LengthField {
       // Past 2^32 − 1 no limit allows the payload: refused before it could
       // overflow anything.
       if (declared - this.#adjustment > MAX_FRAME_SIZE_LIMIT) {
-        throw new FrameTooLargeError(declared - this.#adjustment, maxFrameSize);
+        const length = declared - this.#adjustment;
+        throw new FrameTooLargeError(length, maxFrameSize, length <= Number.MAX_SAFE_INTEGER);
       }
     }
     if (declared < this.#adjustment) {
@@ -198,7 +199,7 @@ class VarintLengthField extends LengthField {
       // Later groups only add: a prefix already over the limit is refused now,
       // before the rest of the header is waited for (netty#17549's lesson:
       // never sit on a varint that cannot end well).
-      if (value > maxFrameSize) throw new FrameTooLargeError(value, maxFrameSize);
+      if (value > maxFrameSize) throw new FrameTooLargeError(value, maxFrameSize, false);
       scale *= 0x80;
     }
     return -1;
@@ -269,14 +270,17 @@ export function frameFormat(
   reading: boolean,
 ): FrameFormat {
   if (options === undefined) return reading ? DEFAULT_READING : DEFAULT_WRITING;
-  const name = options?.lengthField ?? "u32be";
+  const name = options.lengthField === undefined ? "u32be" : options.lengthField;
   const includesHeader = options?.lengthIncludesHeader ?? false;
   if (typeof includesHeader !== "boolean") {
     throw new TypeError(`Invalid lengthIncludesHeader: must be a boolean, got ${includesHeader}`);
   }
-  const lengthField = LENGTH_FIELD_CODECS.get(includesHeader ? `${name}+` : name);
+  const known = (LENGTH_FIELDS as readonly unknown[]).includes(name);
+  const lengthField = known
+    ? LENGTH_FIELD_CODECS.get(includesHeader ? `${name}+` : name)
+    : undefined;
   if (lengthField === undefined) {
-    if (name === "varint") {
+    if (known) {
       throw new RangeError(
         'Invalid lengthIncludesHeader with lengthField "varint": only fixed-width length fields can count their own header',
       );
@@ -291,9 +295,9 @@ export function frameFormat(
     return { lengthField, maxFrameSize: reading ? Math.min(DEFAULT_MAX_FRAME_SIZE, limit) : limit };
   }
   if (!Number.isInteger(value) || value < 0 || value > limit) {
-    const field = `${name}${includesHeader ? " counting its header" : ""}`;
+    const field = `the "${name}" length field${includesHeader ? " counting its header" : ""}`;
     throw new RangeError(
-      `Invalid maxFrameSize: must be an integer from 0 to ${limit} (the most a ${field} length field can declare), got ${value}`,
+      `Invalid maxFrameSize: must be an integer from 0 to ${limit} (the most ${field} can declare), got ${value}`,
     );
   }
   return { lengthField, maxFrameSize: value };

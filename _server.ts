@@ -75,7 +75,10 @@ export interface ServerStats {
   framesReceived: number;
   /** Replies the socket accepted whole. */
   framesSent: number;
-  /** Bytes of the requests handed to the handler, headers included. */
+  /**
+   * Bytes of the requests handed to the handler, headers included (a varint
+   * header counted at its shortest form, however long the peer wrote it).
+   */
   bytesReceived: number;
   /** Bytes of replies the sockets accepted, headers included. */
   bytesSent: number;

@@ -39,6 +39,7 @@
 
 import {
   type CommandLine,
+  describeFormat,
   FORMAT_FLAGS,
   formatFlags,
   formatFlagsUsage,
@@ -726,7 +727,7 @@ ${formatFlagsUsage("largest payload sent or accepted")}
   -h, --help               print this help
 
 Exit status: 0 when every reply came, 1 when the server could not be reached
-or went away, 2 on a usage error.`;
+or went away or a message was too long to send, 2 on a usage error.`;
 
 async function* standardInputLines(): AsyncGenerator<string> {
   let pending = "";
@@ -794,9 +795,11 @@ async function main(args: string[]): Promise<number> {
       await client.sendMessage(message);
     } catch (error) {
       if (error instanceof FrameTooLargeError) {
+        const limit = values["max-frame-size"] === undefined
+          ? `what ${describeFormat(values)} allows`
+          : "--max-frame-size";
         console.error(
-          `error: message not sent: its ${error.length} bytes exceed the ${error.maxFrameSize} ` +
-            `that --max-frame-size and --length-field ${format.lengthField} allow`,
+          `error: message not sent: its ${error.length} bytes exceed ${error.maxFrameSize}, ${limit}`,
         );
       } else {
         console.error(`error: ${errorMessage(error)}`);

@@ -42,22 +42,38 @@
  * ```
  */
 export class FrameTooLargeError extends Error {
-  /** The payload length the frame declared, in bytes. */
+  /**
+   * The payload length the frame declared, in bytes; with `lengthIsExact`
+   * `false`, a lower bound of it.
+   */
   readonly length: number;
   /** The limit it exceeds, in bytes. */
   readonly maxFrameSize: number;
+  /**
+   * Whether `length` is the declared length itself. `false` when the frame
+   * was refused before its whole length was known (a varint whose leading
+   * groups already exceed the limit) or when the length is past 2^53 (a u64)
+   * and so only approximately a `number`.
+   */
+  readonly lengthIsExact: boolean;
 
   /**
    * Constructs the error from the declared length and the limit.
    *
-   * @param length The payload length declared, in bytes.
+   * @param length The payload length declared, in bytes, or a lower bound of it.
    * @param maxFrameSize The limit, in bytes.
+   * @param lengthIsExact Whether `length` is exact rather than a lower bound.
    */
-  constructor(length: number, maxFrameSize: number) {
-    super(`Frame of ${length} bytes exceeds the limit: ${maxFrameSize}`);
+  constructor(length: number, maxFrameSize: number, lengthIsExact = true) {
+    super(
+      `Frame of ${
+        lengthIsExact ? "" : "at least "
+      }${length} bytes exceeds the limit: ${maxFrameSize}`,
+    );
     this.name = "FrameTooLargeError";
     this.length = length;
     this.maxFrameSize = maxFrameSize;
+    this.lengthIsExact = lengthIsExact;
   }
 }
 
@@ -163,10 +179,11 @@ export class CorruptFrameError extends Error {
    */
   constructor(reason: "length-below-header" | "varint-too-long", header: Uint8Array) {
     const hex = Array.from(header, (byte) => byte.toString(16).padStart(2, "0")).join(" ");
+    const size = header.length === 1 ? "1 byte" : `${header.length} bytes`;
     super(
       reason === "length-below-header"
-        ? `Corrupt frame: the length field [${hex}] declares less than its own ${header.length} bytes`
-        : `Corrupt frame: the varint length field [${hex}] is longer than 5 bytes or exceeds 2^32 - 1`,
+        ? `Corrupt frame: the length field [${hex}] declares less than its own size, ${size}`
+        : `Corrupt frame: the varint length field [${hex}] needs more than 5 bytes or exceeds 2^32 - 1`,
     );
     this.name = "CorruptFrameError";
     this.reason = reason;

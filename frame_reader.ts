@@ -72,7 +72,8 @@ function endOfStreamOnUnexpectedEof(error: unknown): null {
  * against `maxFrameSize`.
  *
  * A reader that has thrown stays failed: after its first error (a
- * {@linkcode FrameTooLargeError}, an {@linkcode IncompleteFrameError}, or
+ * {@linkcode FrameTooLargeError}, a {@linkcode CorruptFrameError}, an
+ * {@linkcode IncompleteFrameError}, or
  * an error from the source such as a reset), every later
  * {@linkcode FrameReader.read}, {@linkcode FrameReader.readView},
  * {@linkcode FrameReader.readBuffered} and
@@ -252,6 +253,8 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    * @returns The payload, or `null` when the stream ended cleanly between
    * frames.
    * @throws {FrameTooLargeError} When the frame declares more than `maxFrameSize`.
+   * @throws {CorruptFrameError} When the length field cannot be valid (a
+   * length that counts the header declares less than it, an over-long varint).
    * @throws {IncompleteFrameError} When the stream ends inside a frame.
    * @throws {unknown} The source's error, as it rejected with it (except
    * `Deno.errors.UnexpectedEof`, which counts as the end of the stream).
@@ -273,6 +276,8 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    * @returns The payload, or `null` when the stream ended cleanly between
    * frames.
    * @throws {FrameTooLargeError} When the frame declares more than `maxFrameSize`.
+   * @throws {CorruptFrameError} When the length field cannot be valid (a
+   * length that counts the header declares less than it, an over-long varint).
    * @throws {IncompleteFrameError} When the stream ends inside a frame.
    * @throws {unknown} The source's error, as for {@linkcode FrameReader.read}.
    * After any error, every later call throws that same error again.
@@ -351,6 +356,8 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    *
    * @returns The payload, or `undefined` when the next frame is not all here.
    * @throws {FrameTooLargeError} When the frame declares more than `maxFrameSize`.
+   * @throws {CorruptFrameError} When the length field cannot be valid (a
+   * length that counts the header declares less than it, an over-long varint).
    * @throws {unknown} The reader's earlier error, if it has failed: every call
    * after any error throws that same error again.
    *
@@ -404,6 +411,7 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    * @param visit Called with the receive buffer and the payload's `[start, end)`;
    * returning `false` (exactly) stops the walk after that frame (the rest stay
    * buffered for later reads), as a caller that bounds its work in flight does.
+   * @throws {CorruptFrameError} When a buffered length field cannot be valid.
    * @throws {FrameTooLargeError} When a buffered header declares more than
    * `maxFrameSize`; the frames before it have been visited.
    * @throws {unknown} The reader's earlier error, if it has failed: every call
@@ -509,10 +517,14 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
           // and drops the whole one.
           this.#start = this.#end = 0;
           if (buffer.byteLength !== this.#quietSize) buffer = this.#moveTo(this.#quietBuffer());
-        } else if (
-          buffer.byteLength < bufferSize && (!this.#quiet || needed > buffer.byteLength)
-        ) {
-          // Traffic, or a frame the small buffer cannot hold: a whole buffer's worth a read.
+        } else if (needed > buffer.byteLength) {
+          // A frame the buffer cannot hold: room for it, in powers of two, so
+          // that a ping-pong of frames just over 1 KiB allocates a little per
+          // frame, not a whole `bufferSize`.
+          const size = Math.min(bufferSize, 2 ** Math.ceil(Math.log2(needed)));
+          buffer = this.#moveTo(new Uint8Array(size));
+        } else if (!this.#quiet && buffer.byteLength < bufferSize) {
+          // Traffic: a whole buffer's worth a read.
           buffer = this.#moveTo(new Uint8Array(bufferSize));
         } else if (available === 0) {
           this.#start = this.#end = 0;

@@ -124,3 +124,19 @@ export interface FrameFormatOptions {
    */
   maxFrameSize?: number;
 }
+
+/**
+ * The options of every encoder, writer and reader, under their name before
+ * the length-field formats came.
+ *
+ * @deprecated Use {@linkcode FrameFormatOptions}, which also names the format.
+ *
+ * @example The same options under the new name
+ * ```ts
+ * import type { FrameFormatOptions, FrameLimitOptions } from "./framing.ts";
+ *
+ * const limits: FrameLimitOptions = { maxFrameSize: 1024 };
+ * const same: FrameFormatOptions = limits;
+ * ```
+ */
+export type FrameLimitOptions = FrameFormatOptions;

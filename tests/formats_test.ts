@@ -684,7 +684,7 @@ Deno.test("serve with varint refuses a header whose first 4 bytes already exceed
   assert.deepEqual(stats.closed, { ...NO_CLOSE, frameTooLarge: 1 });
   assert.match(
     log,
-    /disconnected: FrameTooLargeError: Frame of 268435455 bytes exceeds the limit: 16777216/,
+    /disconnected: FrameTooLargeError: Frame of at least 268435455 bytes exceeds the limit: 16777216/,
   );
 });
 
