@@ -2,22 +2,15 @@
 // The independent peers of the interop matrix (peer.py, peer.mjs, NettyPeer.java)
 // as subprocesses, and the messages they are given.
 
-import { modulePath } from "../tests/_helpers.ts";
+import { guard as guardFor } from "../tests/_faults.ts";
+import { modulePath, spawnCommand, type Subprocess } from "../tests/_helpers.ts";
 
 /** Bound on every wait: a hang fails the test, naming what it waited for. */
 export const LIMIT_MS = 60_000;
 
 /** Rejects with a message naming `what` if `promise` has not settled within `ms`. */
-export async function guard<T>(promise: Promise<T>, what: string, ms = LIMIT_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Gave up after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function guard<T>(promise: Promise<T>, what: string, ms = LIMIT_MS): Promise<T> {
+  return guardFor(promise, what, ms);
 }
 
 /** A length-field format, as the executables' flags name it. */
@@ -48,80 +41,6 @@ export interface Outcome {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-/** A running peer; disposing it kills it if it is still running. */
-export interface Process extends AsyncDisposable {
-  child: Deno.ChildProcess;
-  /** The next line of standard output, without its newline; `null` at the end. */
-  readLine(): Promise<string | null>;
-  /** Closes standard input (a peer server's signal to stop) and waits for the exit. */
-  finish(): Promise<Outcome>;
-}
-
-/** Runs `command ...args` with its standard input open until {@linkcode Process.finish}. */
-export function spawn(command: string, args: string[]): Process {
-  const child = new Deno.Command(command, {
-    args,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let exited = false;
-  child.status.then(() => {
-    exited = true;
-  });
-  // Standard error is collected from the start, so that a chatty child never blocks.
-  const stderr = new Response(child.stderr).text();
-  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let pending = "";
-  let ended = false;
-
-  async function fill(): Promise<void> {
-    const { value, done } = await stdout.read();
-    if (done) ended = true;
-    else pending += value;
-  }
-
-  async function readLine(): Promise<string | null> {
-    while (!pending.includes("\n") && !ended) await fill();
-    if (pending === "") return null;
-    const newline = pending.indexOf("\n");
-    const end = newline === -1 ? pending.length : newline;
-    const line = pending.slice(0, end);
-    pending = pending.slice(end + 1);
-    return line;
-  }
-
-  let finished: Promise<Outcome> | undefined;
-  function finish(): Promise<Outcome> {
-    finished ??= (async (): Promise<Outcome> => {
-      // A child that exited already has closed the pipe: nothing to report.
-      await child.stdin.close().catch(() => {});
-      while (!ended) await fill();
-      const rest = pending;
-      pending = "";
-      const status = await child.status;
-      return { code: status.code, stdout: rest, stderr: await stderr };
-    })();
-    return finished;
-  }
-
-  return {
-    child,
-    readLine,
-    finish,
-    async [Symbol.asyncDispose](): Promise<void> {
-      if (!exited) {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // It has exited already.
-        }
-      }
-      await finish();
-    },
-  };
 }
 
 /** How a run ended, with its standard output as bytes. */
@@ -228,9 +147,13 @@ export const NETTY: Peer = {
 };
 
 /** Starts a peer's server with `flags` and returns it with the port its first line names. */
-export async function startPeerServer(peer: Peer, flags: string[]): Promise<[Process, number]> {
+export async function startPeerServer(
+  peer: Peer,
+  flags: string[],
+): Promise<[Subprocess, number]> {
   const [command, args] = await peer.command();
-  const server = spawn(command, [...args, "server", ...flags]);
+  // Standard input stays open: closing it is a peer server's signal to stop.
+  const server = spawnCommand(command, [...args, "server", ...flags], null);
   try {
     const line = await guard(server.readLine(), `the ${peer.name} server's first line`);
     const match = line?.match(/^listening on 127\.0\.0\.1:(\d+)$/);

@@ -7,7 +7,13 @@
 import assert from "node:assert/strict";
 import { BufferedClient, type BufferedClientOptions } from "../client.ts";
 import type { LengthFieldName } from "../framing.ts";
-import { framesAnswered, HOST, modulePath, startServerProcess } from "../tests/_helpers.ts";
+import {
+  clientArgs,
+  framesAnswered,
+  HOST,
+  modulePath,
+  startServerProcess,
+} from "../tests/_helpers.ts";
 import {
   assertSameBytes,
   checkVectors,
@@ -30,7 +36,6 @@ import {
   writeMessagesFile,
 } from "./_peers.ts";
 
-const CLIENT = modulePath("client.ts");
 const VECTORS = modulePath("testdata/vectors.json");
 
 /** A message of exactly 1 MiB: 65,536 times 10 code points in 16 bytes (1, 2, 3 and 4-byte forms). */
@@ -150,17 +155,11 @@ async function libraryClient(
 
 /** The client executable: one message a line on standard input, one reply a line out. */
 async function executableClient(port: number, format: Format, { texts }: Exchange): Promise<void> {
-  const outcome = await run(Deno.execPath(), [
-    "run",
-    "--no-prompt",
-    `--allow-net=${HOST}:${port}`,
-    CLIENT,
-    "--hostname",
-    HOST,
-    "--port",
-    `${port}`,
-    ...flagsFor(format),
-  ], texts.map((text) => `${text}\n`).join(""));
+  const outcome = await run(
+    Deno.execPath(),
+    ["run", "--no-prompt", ...clientArgs(port, flagsFor(format))],
+    texts.map((text) => `${text}\n`).join(""),
+  );
   assert.equal(outcome.code, 0, outcome.stderr);
   assert.equal(outcome.stderr, "");
   const expected = texts.map((text) => `${expectedReply(text)}\n`).join("");

@@ -123,7 +123,7 @@ export interface Outcome {
   stderr: string;
 }
 
-/** A running `deno run`, read line by line; disposing it kills it if still running. */
+/** A running subprocess, read line by line; disposing it kills it if still running. */
 export interface Subprocess extends AsyncDisposable {
   child: Deno.ChildProcess;
   /** Writes `text` to standard input (only when spawned with `stdin: null`). */
@@ -135,10 +135,9 @@ export interface Subprocess extends AsyncDisposable {
 }
 
 /**
- * Runs `deno run --no-prompt ...args`. Standard error is collected from the
- * start, so that a chatty child never blocks. Standard input: none when
- * `stdin` is undefined; the given text, then end of file, when it is a string;
- * left open for {@linkcode Subprocess.write} when it is `null`.
+ * Runs `deno run --no-prompt ...args`, as {@linkcode spawnCommand} runs any
+ * command: standard input none when `stdin` is undefined, the given text when
+ * it is a string, left open when it is `null`.
  */
 export function spawnDeno(
   args: string[],
@@ -150,8 +149,19 @@ export function spawnDeno(
   const command = openFileLimit === undefined
     ? deno
     : ["prlimit", `--nofile=${openFileLimit}:${openFileLimit}`, ...deno];
-  const child = new Deno.Command(command[0], {
-    args: command.slice(1),
+  return spawnCommand(command[0], command.slice(1), stdin);
+}
+
+/**
+ * Runs `command ...args`. Standard error is collected from the start, so that
+ * a chatty child never blocks. Standard input: none when `stdin` is undefined;
+ * the given text, then end of file, when it is a string; left open for
+ * {@linkcode Subprocess.write} (until {@linkcode Subprocess.finish}) when it
+ * is `null`.
+ */
+export function spawnCommand(command: string, args: string[], stdin?: string | null): Subprocess {
+  const child = new Deno.Command(command, {
+    args,
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -272,6 +282,22 @@ export async function spawnServer(
     await server[Symbol.asyncDispose]();
     throw new Error(`server did not start: ${outcome?.stderr}`, { cause: error });
   }
+}
+
+/**
+ * The `deno run` arguments of client.ts against 127.0.0.1:`port`, with
+ * permission for that address only, then `args`.
+ */
+export function clientArgs(port: number, args: string[]): string[] {
+  return [
+    `--allow-net=${HOST}:${port}`,
+    modulePath("client.ts"),
+    "--hostname",
+    HOST,
+    "--port",
+    `${port}`,
+    ...args,
+  ];
 }
 
 /** Starts server.ts on 127.0.0.1 and learns its port from its first line. */

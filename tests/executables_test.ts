@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { BufferedClient } from "../client.ts";
 import {
+  clientArgs,
   frame,
   freePort,
   HOST,
@@ -18,7 +19,6 @@ import {
 } from "./_helpers.ts";
 
 const SERVER = modulePath("server.ts");
-const CLIENT = modulePath("client.ts");
 
 /** Starts server.ts on 127.0.0.1, port 0, with exactly `--allow-net=127.0.0.1:0`. */
 function startServerProcess(...flags: string[]): Promise<[Subprocess, number]> {
@@ -27,10 +27,7 @@ function startServerProcess(...flags: string[]): Promise<[Subprocess, number]> {
 
 /** Runs client.ts against 127.0.0.1:`port`, with permission for that address only. */
 function runClient(port: number, args: string[], stdin?: string | null): Subprocess {
-  return spawnDeno(
-    [`--allow-net=${HOST}:${port}`, CLIENT, "--hostname", HOST, "--port", `${port}`, ...args],
-    stdin,
-  );
+  return spawnDeno(clientArgs(port, args), stdin);
 }
 
 function lines(text: string): string[] {

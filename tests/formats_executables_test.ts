@@ -10,6 +10,7 @@ import type { ServerStats } from "../serve.ts";
 import { closeQuietly, connectRaw, guard, readExactly, writeAllTo } from "./_faults.ts";
 import {
   answeredPerConnection,
+  clientArgs,
   concat,
   HOST,
   modulePath,
@@ -20,19 +21,9 @@ import {
 } from "./_helpers.ts";
 import { serveOn, Watch } from "./_serve.ts";
 
-const CLIENT = modulePath("client.ts");
-
 /** Runs client.ts against 127.0.0.1:`port`, with permission for that address only. */
 function runClient(port: number, args: string[]): Subprocess {
-  return spawnDeno([
-    `--allow-net=${HOST}:${port}`,
-    CLIENT,
-    "--hostname",
-    HOST,
-    "--port",
-    `${port}`,
-    ...args,
-  ]);
+  return spawnDeno(clientArgs(port, args));
 }
 
 /** Starts server.ts on 127.0.0.1, port 0, with exactly `--allow-net=127.0.0.1:0`. */
@@ -175,7 +166,7 @@ Deno.test("client.ts --length-field u8 refuses a 300-byte message with a clear e
     assert.equal(outcome.stdout, "0123456789before\n", "the reply to the message before it");
     assert.match(
       outcome.stderr,
-      /^error: message not sent: its 300 bytes exceed the 255 that --max-frame-size and --length-field u8 allow\n$/,
+      /^error: message not sent: its 300 bytes exceed 255, what --length-field u8 allows\n$/,
     );
   }
   const stats = await statsAfterDisconnect(server, watch);
