@@ -35,6 +35,7 @@ import {
   writeAllTo,
 } from "./_faults.ts";
 import { concat, connectPair, utf8 } from "./_helpers.ts";
+import { ChunkedSource } from "./_bytes.ts";
 import {
   FIXED_NAMES,
   FIXED_WIDTHS,
@@ -813,5 +814,47 @@ Deno.test("hasBufferedFrame stays false and readBuffered consumes nothing at eve
     assert.equal(reader.readBuffered(), undefined, `cut after ${cut} bytes`);
     assert.equal(reader.bufferedBytes, cut, `cut after ${cut} bytes: nothing consumed`);
     assert.deepEqual(await reader.readView(), patterned(3, 4), `cut after ${cut} bytes`);
+  }
+});
+
+Deno.test("only the listed lengthField names are accepted: an internal key or null is a RangeError", () => {
+  for (const name of ["u32be+", "u16le+", null, "U32BE", ""]) {
+    assert.throws(
+      () => encodeFrame("hi", { lengthField: name as unknown as LengthFieldName }),
+      (error) => error instanceof RangeError && /lengthField/.test(error.message),
+      `lengthField ${JSON.stringify(name)}`,
+    );
+  }
+});
+
+Deno.test("a varint refused before its end reports 'at least' its length so far, lengthIsExact false", async () => {
+  // ff ff ff 7f declares 2^28 - 1; its first three bytes already exceed 1,000.
+  const reader = new FrameReader(new ChunkedSource([new Uint8Array([0xff, 0xff, 0xff, 0x7f])]), {
+    lengthField: "varint",
+    maxFrameSize: 1000,
+  });
+  await assert.rejects(reader.read(), (error) => {
+    assert.ok(error instanceof FrameTooLargeError);
+    assert.equal(error.lengthIsExact, false);
+    assert.equal(error.length, 0x7f + 0x7f * 128);
+    assert.match(error.message, /^Frame of at least 16383 bytes exceeds the limit: 1000$/);
+    return true;
+  });
+});
+
+Deno.test("a u64 length is exact in its error up to 2^53 and marked inexact past it", async () => {
+  for (
+    const [header, exact] of [
+      [[0, 0, 0, 1, 0, 0, 0, 0], true], // 2^32
+      [[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], false], // 2^64 - 1
+    ] as const
+  ) {
+    const reader = new FrameReader(new ChunkedSource([new Uint8Array(header)]), {
+      lengthField: "u64be",
+    });
+    await assert.rejects(
+      reader.read(),
+      (error) => error instanceof FrameTooLargeError && error.lengthIsExact === exact,
+    );
   }
 });

@@ -703,6 +703,15 @@ Deno.test("FrameReader reads a burst through its whole buffer once a read fills 
   assert.ok(source.requested.every((length) => length <= 65536), `requests: ${source.requested}`);
 });
 
+Deno.test("FrameReader gives a frame that outgrows the quiet buffer room for itself in powers of two, not a whole bufferSize", async () => {
+  const payload = "m".repeat(1500); // a 1,504-byte frame: 2 KiB of room
+  const source = new ScriptedSource([frames(payload), frames(payload)]);
+  const reader = new FrameReader(source, { bufferSize: 65536 });
+  assert.deepEqual((await readAll(reader)).map(text), [payload, payload]);
+  // Each frame: the quiet 1 KiB read, then the rest into 2 KiB of room; the end, read quietly.
+  assert.deepEqual(source.requested, [1024, 1024, 1024, 1024, 1024]);
+});
+
 Deno.test("FrameReader reads a frame longer than 1 KiB that starts in a quiet read, split anywhere", async (t) => {
   const payload = "q".repeat(3000);
   const stream = frames("first", payload, "last");
