@@ -51,14 +51,25 @@ if (enabled) {
     if (run > 0) bump(runs, run, 1000);
     const counts = served.filter((c) => c !== undefined).sort((a, b) => a - b);
     const gaps = worstGap.filter((g) => g !== undefined).sort((a, b) => a - b);
-    const q = (a: number[], p: number): number => a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))] : NaN;
+    const q = (a: number[], p: number): number =>
+      a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))] : NaN;
     const total = counts.reduce((s, c) => s + c, 0);
     const summary = {
       conns: counts.length,
       frames: total,
-      served: { min: q(counts, 0), p1: q(counts, 0.01), p10: q(counts, 0.1), p50: q(counts, 0.5), p90: q(counts, 0.9), p99: q(counts, 0.99), max: q(counts, 1) },
+      served: {
+        min: q(counts, 0),
+        p1: q(counts, 0.01),
+        p10: q(counts, 0.1),
+        p50: q(counts, 0.5),
+        p90: q(counts, 0.9),
+        p99: q(counts, 0.99),
+        max: q(counts, 1),
+      },
       // share of frames served to the busiest 10% of connections
-      top10share: total ? counts.slice(Math.floor(counts.length * 0.9)).reduce((s, c) => s + c, 0) / total : NaN,
+      top10share: total
+        ? counts.slice(Math.floor(counts.length * 0.9)).reduce((s, c) => s + c, 0) / total
+        : NaN,
       worstGapMs: { p50: q(gaps, 0.5), p99: q(gaps, 0.99), p999: q(gaps, 0.999), max: q(gaps, 1) },
       completions,
       sameTurnShare: completions ? sameTurn / completions : NaN,
@@ -66,22 +77,31 @@ if (enabled) {
       completionsPerTurn: histSummary(turns),
       sameConnRuns: histSummary(runs),
       // op waits: share of ops above 1 ms, 16 ms, 128 ms, 1 s
-      opWaits: Object.fromEntries(Object.entries(waitHist).map(([k, h]) => {
-        let n = 0;
-        const above = [0, 0, 0, 0];
-        h.forEach((c, b) => {
-          if (!c) return;
-          n += c;
-          [10, 14, 17, 20].forEach((t, i) => {
-            if (b > t) above[i] += c;
+      opWaits: Object.fromEntries(
+        Object.entries(waitHist).map(([k, h]) => {
+          let n = 0;
+          const above = [0, 0, 0, 0];
+          h.forEach((c, b) => {
+            if (!c) return;
+            n += c;
+            [10, 14, 17, 20].forEach((t, i) => {
+              if (b > t) above[i] += c;
+            });
           });
-        });
-        return [k, { n, over1ms: above[0] / n, over16ms: above[1] / n, over128ms: above[2] / n, over1s: above[3] / n }];
-      })),
+          return [k, {
+            n,
+            over1ms: above[0] / n,
+            over16ms: above[1] / n,
+            over128ms: above[2] / n,
+            over1s: above[3] / n,
+          }];
+        }),
+      ),
       secs: (performance.now() - started) / 1000,
       // mean frames served per connection, by accept-order decile
       byIdDecile: Array.from({ length: 10 }, (_, d) => {
-        const lo = Math.floor(served.length * d / 10), hi = Math.floor(served.length * (d + 1) / 10);
+        const lo = Math.floor(served.length * d / 10),
+          hi = Math.floor(served.length * (d + 1) / 10);
         let s = 0;
         for (let i = lo; i < hi; i++) s += served[i] ?? 0;
         return Math.round(s / Math.max(1, hi - lo));

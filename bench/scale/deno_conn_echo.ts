@@ -28,7 +28,8 @@ function answer(buf: Uint8Array, start: number, end: number): [number, Uint8Arra
   let parts: Uint8Array[] | null = null;
   let frames = 0;
   while (end - off >= 4) {
-    const len = ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
+    const len = ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>>
+      0;
     if (end - off - 4 < len) break;
     const p = off + 4;
     const s = skip10(buf, p, p + len);
@@ -71,7 +72,8 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 /** Frame size of the (incomplete) frame at buf[start, end), or -1 if the header is incomplete. */
 function frameSize(buf: Uint8Array, start: number, end: number): number {
   if (end - start < 4) return -1;
-  return 4 + (((buf[start] << 24) | (buf[start + 1] << 16) | (buf[start + 2] << 8) | buf[start + 3]) >>> 0);
+  return 4 +
+    (((buf[start] << 24) | (buf[start + 1] << 16) | (buf[start + 2] << 8) | buf[start + 3]) >>> 0);
 }
 
 async function serve(conn: Deno.TcpConn, id: number): Promise<void> {

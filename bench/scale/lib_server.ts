@@ -12,7 +12,10 @@ import { flag, skip10 } from "./_stats.ts";
 
 // The library is edited concurrently: SCALE_LIB=/tmp/libsnap (a `git show HEAD` copy of the
 // root *.ts, with --allow-read --allow-env) pins the version measured.
-const lib = (Deno.env.get("SCALE_LIB") ?? new URL("../..", import.meta.url).pathname).replace(/\/$/, "");
+const lib = (Deno.env.get("SCALE_LIB") ?? new URL("../..", import.meta.url).pathname).replace(
+  /\/$/,
+  "",
+);
 const { Connection } = await import(`${lib}/_connection.ts`);
 const { SERVER_DEFAULTS } = await import(`${lib}/_server.ts`);
 
@@ -46,7 +49,9 @@ if (transport === "node") {
   listenNode(port, "127.0.0.1", listeners, (socket) => {
     track(new NodeConn(socket, bufferSize, write) as unknown as AnyConn);
   }, () => {
-    console.log(`listening on 127.0.0.1:${port} (library on node:net, write=${write}, listeners=${listeners})`);
+    console.log(
+      `listening on 127.0.0.1:${port} (library on node:net, write=${write}, listeners=${listeners})`,
+    );
   });
 } else {
   const listener = Deno.listen({ hostname: "127.0.0.1", port });

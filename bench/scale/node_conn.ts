@@ -33,9 +33,12 @@ export function listenNode(
   for (let i = 0; i < listeners; i++) {
     const server = net.createServer({ noDelay: true }, onSocket);
     // reusePort: node >= 22.12 (and Deno's node:net) set SO_REUSEPORT before bind
-    server.listen({ port, host, backlog: 1024, reusePort: listeners > 1 } as net.ListenOptions, () => {
-      if (++up === listeners) onListening();
-    });
+    server.listen(
+      { port, host, backlog: 1024, reusePort: listeners > 1 } as net.ListenOptions,
+      () => {
+        if (++up === listeners) onListening();
+      },
+    );
     servers.push(server);
   }
   return servers;
@@ -123,7 +126,10 @@ export class NodeConn {
     while (n < p.length && this.#queued > 0) {
       const c = this.#chunks[0];
       const take = Math.min(p.length - n, c.length - this.#head);
-      p.set(take === c.length && this.#head === 0 ? c : c.subarray(this.#head, this.#head + take), n);
+      p.set(
+        take === c.length && this.#head === 0 ? c : c.subarray(this.#head, this.#head + take),
+        n,
+      );
       n += take;
       this.#queued -= take;
       this.#head += take;

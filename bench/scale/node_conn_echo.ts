@@ -35,7 +35,8 @@ async function serve(conn: NodeConn, id: number): Promise<void> {
       const parts: Uint8Array[] = [];
       let bytes = 0;
       while (end - off >= 4) {
-        const len = ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
+        const len =
+          ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
         if (end - off - 4 < len) break;
         const p = off + 4;
         const s = skip10(buf, p, p + len);
@@ -75,6 +76,14 @@ async function serve(conn: NodeConn, id: number): Promise<void> {
 }
 
 let ids = 0;
-listenNode(port, "127.0.0.1", listeners, (socket) => serve(new NodeConn(socket, bufferSize, write), ids++), () => {
-  console.log(`listening on 127.0.0.1:${port} (NodeConn minimal loop, write=${write}, listeners=${listeners})`);
-});
+listenNode(
+  port,
+  "127.0.0.1",
+  listeners,
+  (socket) => serve(new NodeConn(socket, bufferSize, write), ids++),
+  () => {
+    console.log(
+      `listening on 127.0.0.1:${port} (NodeConn minimal loop, write=${write}, listeners=${listeners})`,
+    );
+  },
+);
