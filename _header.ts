@@ -271,7 +271,9 @@ export function frameFormat(
 ): FrameFormat {
   if (options === undefined) return reading ? DEFAULT_READING : DEFAULT_WRITING;
   const name = options.lengthField === undefined ? "u32be" : options.lengthField;
-  const includesHeader = options?.lengthIncludesHeader ?? false;
+  const includesHeader = options.lengthIncludesHeader === undefined
+    ? false
+    : options.lengthIncludesHeader;
   if (typeof includesHeader !== "boolean") {
     throw new TypeError(`Invalid lengthIncludesHeader: must be a boolean, got ${includesHeader}`);
   }

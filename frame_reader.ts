@@ -299,7 +299,8 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    * not yet returned move into it) and a long frame a new array, so those
    * views keep their bytes for as long as the caller holds them. For code
    * that passes views to work outliving the next read, such as an async
-   * request handler, at the cost of one `bufferSize` allocation a call. Call
+   * request handler, at the cost of one allocation a call (of 1 KiB while the
+   * connection is quiet, else of the buffer in use). Call
    * it between reads, not while one is pending.
    *
    * @example Keep a view across later reads
@@ -327,8 +328,12 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    * ```
    */
   detachBuffers(): void {
-    this.#moveTo(new Uint8Array(this.#buffer.byteLength));
-    this.#smallBuffer = this.#buffer.byteLength < this.#bufferSize ? this.#buffer : undefined;
+    // A quiet reader with nothing buffered waits with the small buffer next: make that one.
+    const size = this.#quiet && this.#start === this.#end
+      ? this.#quietSize
+      : this.#buffer.byteLength;
+    this.#moveTo(new Uint8Array(size));
+    this.#smallBuffer = size === this.#quietSize ? this.#buffer : undefined;
     this.#long = undefined;
   }
 
@@ -523,8 +528,12 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
           // frame, not a whole `bufferSize`.
           const size = Math.min(bufferSize, 2 ** Math.ceil(Math.log2(needed)));
           buffer = this.#moveTo(new Uint8Array(size));
-        } else if (!this.#quiet && buffer.byteLength < bufferSize) {
-          // Traffic: a whole buffer's worth a read.
+        } else if (
+          !this.#quiet && buffer.byteLength < bufferSize &&
+          (available === 0 || buffer.byteLength === this.#quietSize)
+        ) {
+          // Traffic: a whole buffer's worth a read. Not in the middle of a
+          // frame that already has room of its own: that room is kept.
           buffer = this.#moveTo(new Uint8Array(bufferSize));
         } else if (available === 0) {
           this.#start = this.#end = 0;

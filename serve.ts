@@ -248,7 +248,10 @@ export interface FrameServer extends AsyncDisposable {
  * @returns The running server.
  * @throws {Deno.errors.AddrInUse} When the address is taken; the message names it.
  * @throws {Deno.errors.NotCapable} Without `--allow-net` for the address.
- * @throws {RangeError} When a port, size, count or duration is out of range.
+ * @throws {RangeError} When a port, size, count or duration is out of range,
+ * `lengthField` is unknown, or `lengthIncludesHeader` is combined with
+ * `"varint"`.
+ * @throws {TypeError} When `lengthIncludesHeader` is not a boolean.
  *
  * @example JSON requests and replies
  * ```ts

@@ -105,9 +105,9 @@ export interface FrameFormatOptions {
   /**
    * Whether the declared length counts the length field too, as Diameter's
    * and many ISO 8583 links' do (Netty: `lengthAdjustment = -headerSize`).
-   * Only for the fixed widths: with `"varint"` it is a `RangeError`. A frame
-   * that declares less than its header's size is a
-   * {@linkcode CorruptFrameError}.
+   * Only for the fixed widths: with `"varint"` it is a `RangeError`, and
+   * anything but a boolean a `TypeError`. A frame that declares less than
+   * its header's size is a {@linkcode CorruptFrameError}.
    *
    * @default {false}
    */

@@ -712,6 +712,34 @@ Deno.test("FrameReader gives a frame that outgrows the quiet buffer room for its
   assert.deepEqual(source.requested, [1024, 1024, 1024, 1024, 1024]);
 });
 
+Deno.test("FrameReader keeps the room it made for a frame while the frame arrives in segment-sized reads", async () => {
+  const payload = "s".repeat(2996); // a 3,000-byte frame: 4 KiB of room
+  const source = new ScriptedSource(chunksOf(frames(payload, payload), 1448));
+  const reader = new FrameReader(source, { bufferSize: 65536 });
+  assert.deepEqual((await readAll(reader)).map(text), [payload, payload]);
+  assert.ok(source.requested.every((length) => length <= 4096), `requests: ${source.requested}`);
+});
+
+Deno.test("FrameReader.detachBuffers after a long frame leaves the reader waiting with 1 KiB once quiet", async () => {
+  const long = "l".repeat(3000);
+  // Its last reads are quiet ones (under 1 KiB), into the 4 KiB of room made for it.
+  const source = new ScriptedSource([
+    ...splitAt(frames(long), 1024, 2024),
+    frames("a"),
+    frames("b"),
+  ]);
+  const reader = new FrameReader(source, { bufferSize: 65536 });
+  assert.equal(text(await reader.readView()), long);
+  reader.detachBuffers();
+  assert.equal(text(await reader.readView()), "a");
+  reader.detachBuffers();
+  assert.equal(text(await reader.readView()), "b");
+  reader.detachBuffers();
+  assert.equal(await reader.readView(), null);
+  // Every wait after it asks for the 1 KiB buffer's worth, not the frame's room.
+  assert.deepEqual(source.requested.slice(-3), [1024, 1024, 1024]);
+});
+
 Deno.test("FrameReader reads a frame longer than 1 KiB that starts in a quiet read, split anywhere", async (t) => {
   const payload = "q".repeat(3000);
   const stream = frames("first", payload, "last");
