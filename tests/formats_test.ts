@@ -858,3 +858,13 @@ Deno.test("a u64 length is exact in its error up to 2^53 and marked inexact past
     );
   }
 });
+
+Deno.test("lengthIncludesHeader must be a boolean: null and a string are TypeErrors", () => {
+  for (const value of [null, "yes"]) {
+    assert.throws(
+      () => encodeFrame("hi", { lengthIncludesHeader: value as unknown as boolean }),
+      (error) => error instanceof TypeError && /lengthIncludesHeader/.test(error.message),
+      `lengthIncludesHeader ${JSON.stringify(value)}`,
+    );
+  }
+});
