@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { BufferedClient } from "../client.ts";
 import { BufferedServer, type BufferedServerOptions } from "../server.ts";
 import { concat, frame, mulberry32 } from "./_bytes.ts";
+import { FIXED_WIDTHS, type Format, frameIn, headerFor, lengthFieldBytes } from "./_formats.ts";
 import { reasonOf } from "./_helpers.ts";
 
 export { concat, frame, mulberry32 };
@@ -338,8 +339,15 @@ export const PROBE = "0123456789héllo, wörld — 中文 😀";
  * Asserts that the server on `port` still serves a new client correctly:
  * connect, send, receive the right reply, disconnect.
  */
-export async function assertServesNewClient(port: number, context: string): Promise<void> {
-  const client = await BufferedClient.connect(HOST, port, 1024, { receiveTimeout: GUARD_MS });
+export async function assertServesNewClient(
+  port: number,
+  context: string,
+  format?: Format,
+): Promise<void> {
+  const client = await BufferedClient.connect(HOST, port, 1024, {
+    receiveTimeout: GUARD_MS,
+    ...format,
+  });
   try {
     await client.sendMessage(PROBE);
     await client.sendMessage("short");
@@ -458,6 +466,284 @@ export function garbage(rng: () => number, maxFrameSize: number): Uint8Array {
   }
   const bytes = concat(...parts);
   return rng() < 0.3 ? bytes.subarray(0, randomInt(rng, 1, bytes.byteLength)) : bytes;
+}
+
+// --- Every length-field format ---------------------------------------------
+// The same reference reading and garbage for any format, with the header
+// decoded here by hand (BigInt, so that no width can overflow), from the
+// rules of README "Formats" and errors.ts, not from the library's code.
+
+/** The most any format lets a payload declare: 2^32 - 1. */
+const LARGEST_LENGTH = 2n ** 32n - 1n;
+/** Past this a length is only approximately a JavaScript number. */
+const LARGEST_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** How a stream of frames in some format ends, as the protocol reads it. */
+export type FormatStreamEnd =
+  | { kind: "clean" }
+  | { kind: "incomplete"; part: "header" | "payload"; expected: number; received: number }
+  | { kind: "not UTF-8"; length: number }
+  | {
+    kind: "too large";
+    /** The declared payload length; for `"at least"`, the value of the groups read so far. */
+    length: bigint;
+    /**
+     * `"exact"`: the whole length, exactly; `"at least"`: a varint refused on
+     * its leading groups, before its end; `"approximately"`: a u64 length past
+     * 2^53 - 1, which the error can state only as a nearby number ("at least").
+     */
+    bound: "exact" | "at least" | "approximately";
+  }
+  | { kind: "corrupt"; reason: "length-below-header" | "varint-too-long"; header: Uint8Array };
+
+/** A length field read by hand: its size and the payload length it declares, or how the stream ends there. */
+type LengthFieldReading = { size: number; length: number } | { end: FormatStreamEnd };
+
+function readLengthField(
+  format: Format,
+  bytes: Uint8Array,
+  offset: number,
+  maxFrameSize: number,
+): LengthFieldReading {
+  const left = bytes.byteLength - offset;
+  const limit = BigInt(maxFrameSize);
+  if (format.lengthField === "varint") {
+    // Unsigned LEB128: 7 bits a byte, low group first, high bit = more follow.
+    let value = 0n;
+    for (let size = 1;; size++) {
+      if (size > left) {
+        // A varint's size is known only at its end: it needed one byte more.
+        return { end: { kind: "incomplete", part: "header", expected: size, received: size - 1 } };
+      }
+      const byte = bytes[offset + size - 1];
+      value += BigInt(byte & 0x7f) << BigInt(7 * (size - 1));
+      const header = bytes.slice(offset, offset + size);
+      if (byte < 0x80) {
+        if (value > LARGEST_LENGTH) {
+          return { end: { kind: "corrupt", reason: "varint-too-long", header } };
+        }
+        if (value > limit) return { end: { kind: "too large", length: value, bound: "exact" } };
+        return { size, length: Number(value) };
+      }
+      // More groups follow: a 5th byte that says so is one byte too many, and
+      // groups that already exceed the limit are refused without the rest.
+      if (size === 5) return { end: { kind: "corrupt", reason: "varint-too-long", header } };
+      if (value > limit) return { end: { kind: "too large", length: value, bound: "at least" } };
+    }
+  }
+  const width = FIXED_WIDTHS[format.lengthField];
+  if (left < width) {
+    return { end: { kind: "incomplete", part: "header", expected: width, received: left } };
+  }
+  const littleEndian = format.lengthField.endsWith("le");
+  let declared = 0n;
+  for (let i = 0; i < width; i++) {
+    // Most significant byte first.
+    declared = declared * 256n + BigInt(bytes[offset + (littleEndian ? width - 1 - i : i)]);
+  }
+  const counted = format.lengthIncludesHeader ? BigInt(width) : 0n;
+  if (declared < counted) {
+    return {
+      end: {
+        kind: "corrupt",
+        reason: "length-below-header",
+        header: bytes.slice(offset, offset + width),
+      },
+    };
+  }
+  const length = declared - counted;
+  if (length > limit) {
+    return {
+      end: { kind: "too large", length, bound: length > LARGEST_EXACT ? "approximately" : "exact" },
+    };
+  }
+  return { size: width, length: Number(length) };
+}
+
+/**
+ * A reference reading of `bytes` in `format` followed by end of stream: the
+ * text payloads before the first fault, and how the stream ends.
+ */
+export function modelFormatStream(
+  format: Format,
+  bytes: Uint8Array,
+  maxFrameSize: number,
+): { payloads: string[]; end: FormatStreamEnd } {
+  const payloads: string[] = [];
+  let offset = 0;
+  while (true) {
+    if (offset === bytes.byteLength) return { payloads, end: { kind: "clean" } };
+    const reading = readLengthField(format, bytes, offset, maxFrameSize);
+    if ("end" in reading) return { payloads, end: reading.end };
+    const { size, length } = reading;
+    const left = bytes.byteLength - offset - size;
+    if (left < length) {
+      return {
+        payloads,
+        end: { kind: "incomplete", part: "payload", expected: length, received: left },
+      };
+    }
+    try {
+      payloads.push(decoder.decode(bytes.subarray(offset + size, offset + size + length)));
+    } catch {
+      return { payloads, end: { kind: "not UTF-8", length } };
+    }
+    offset += size + length;
+  }
+}
+
+/** Decodes the complete frames in `format` at the front of `bytes`; a cut-off tail is ignored. */
+export function decodeFramesIn(format: Format, bytes: Uint8Array): string[] {
+  const out: string[] = [];
+  let offset = 0;
+  while (offset < bytes.byteLength) {
+    const reading = readLengthField(format, bytes, offset, Number(LARGEST_LENGTH));
+    if ("end" in reading || offset + reading.size + reading.length > bytes.byteLength) break;
+    out.push(
+      decoder.decode(bytes.subarray(offset + reading.size, offset + reading.size + reading.length)),
+    );
+    offset += reading.size + reading.length;
+  }
+  return out;
+}
+
+/** Lowercase hex of `bytes`, space-separated. */
+export function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join(" ");
+}
+
+/** A random unsigned 64-bit value. */
+function randomU64(rng: () => number): bigint {
+  return (BigInt(randomInt(rng, 0, 0xffff_ffff)) << 32n) | BigInt(randomInt(rng, 0, 0xffff_ffff));
+}
+
+/** The varint of `value` in exactly `size` bytes, zero groups padding it: non-minimal, still valid. */
+function paddedVarint(value: number, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) {
+    const group = Math.floor(value / 2 ** (7 * i)) & 0x7f;
+    out[i] = i < size - 1 ? group | 0x80 : group;
+  }
+  return out;
+}
+
+/** A length field declaring more than `maxFrameSize`, whole. */
+function oversizedHeader(rng: () => number, format: Format, maxFrameSize: number): Uint8Array {
+  if (format.lengthField === "varint") {
+    const pick = rng();
+    // Two bytes: the first group alone is within the limit, so the whole
+    // varint is read and refused with its exact length.
+    if (pick < 0.4) {
+      return lengthFieldBytes(format, BigInt(randomInt(rng, maxFrameSize + 1, 0x3fff)));
+    }
+    // Five bytes, the first four groups within the limit, a 5th group of 1 to
+    // 15: up to 2^32 - 1, refused whole (16 and up is corrupt).
+    if (pick < 0.6) {
+      return new Uint8Array([randomInt(rng, 0x80, 0xff), 0x80, 0x80, 0x80, randomInt(rng, 1, 15)]);
+    }
+    // Anything up to 2^32 - 1: mostly refused on its leading groups.
+    return lengthFieldBytes(format, BigInt(randomInt(rng, maxFrameSize + 1, 0xffff_ffff)));
+  }
+  const width = FIXED_WIDTHS[format.lengthField];
+  const counted = format.lengthIncludesHeader ? width : 0;
+  if (width === 8) {
+    const pick = rng();
+    if (pick < 0.25) {
+      // A nonzero high word with a length still below 2^53.
+      const high = BigInt(randomInt(rng, 1, 0x1f_ffff));
+      return lengthFieldBytes(format, (high << 32n) | BigInt(randomInt(rng, 0, 0xffff_ffff)));
+    }
+    if (pick < 0.5) return lengthFieldBytes(format, randomU64(rng));
+    // 2^32 to 2^32 + 7: a high word of 1, which counting the header brings back below 2^32.
+    if (pick < 0.65) return lengthFieldBytes(format, 2n ** 32n + BigInt(randomInt(rng, 0, 7)));
+  }
+  const largest = Math.min(2 ** (8 * width) - 1, 0xffff_ffff);
+  return lengthFieldBytes(format, BigInt(randomInt(rng, maxFrameSize + 1 + counted, largest)));
+}
+
+/** A length field that cannot be valid in `format`, or if none can, one declaring too much. */
+function corruptHeader(rng: () => number, format: Format, maxFrameSize: number): Uint8Array {
+  if (format.lengthField === "varint") {
+    const first = randomInt(rng, 0x80, 0xff); // one group within any limit of at least 127
+    // A 5th byte with its high bit set: more than 5 bytes.
+    if (rng() < 0.5) return new Uint8Array([first, 0x80, 0x80, 0x80, randomInt(rng, 0x80, 0xff)]);
+    // A 5th group of 16 or more: above 2^32 - 1.
+    return new Uint8Array([first, 0x80, 0x80, 0x80, randomInt(rng, 16, 0x7f)]);
+  }
+  const width = FIXED_WIDTHS[format.lengthField];
+  if (format.lengthIncludesHeader) {
+    // Counting its header, a length must be at least the header's size.
+    return lengthFieldBytes(format, BigInt(randomInt(rng, 0, width - 1)));
+  }
+  // A u64 whose high word is not 0: above 2^32 - 1, refused whatever the limit.
+  if (width === 8) return lengthFieldBytes(format, randomU64(rng) | (1n << 32n));
+  return oversizedHeader(rng, format, maxFrameSize);
+}
+
+/**
+ * The start of a header that the stream ends inside: for a varint, mostly
+ * leading groups that already exceed `maxFrameSize` (which must be refused
+ * without waiting for the rest), else groups within it; for a fixed width,
+ * fewer bytes than it takes.
+ */
+function headerStart(rng: () => number, format: Format, maxFrameSize: number): Uint8Array {
+  if (format.lengthField === "varint") {
+    if (rng() < 0.4) {
+      // One group of at most 127, then zero groups: the end of stream decides.
+      const zeros = new Array(randomInt(rng, 0, 3)).fill(0x80);
+      return new Uint8Array([randomInt(rng, 0x80, 0xff), ...zeros]);
+    }
+    const out: number[] = [];
+    let value = 0;
+    while (value <= maxFrameSize) {
+      const group = out.length === 3 ? 0x7f : randomInt(rng, 0, 0x7f);
+      value += group * 2 ** (7 * out.length);
+      out.push(group | 0x80);
+    }
+    return new Uint8Array(out);
+  }
+  return randomBytes(rng, randomInt(rng, 1, FIXED_WIDTHS[format.lengthField] - 1));
+}
+
+/**
+ * Seeded garbage in `format`: pure noise, or a mix of good frames (some with
+ * non-minimal varints), frames of random bytes, lengths above `maxFrameSize`,
+ * length fields that cannot be valid, and noise; sometimes cut off, or ending
+ * inside a header.
+ */
+export function formatGarbage(rng: () => number, format: Format, maxFrameSize: number): Uint8Array {
+  if (rng() < 0.3) return randomBytes(rng, randomInt(rng, 1, 4096));
+  const parts: Uint8Array[] = [];
+  for (let i = randomInt(rng, 1, 5); i > 0; i--) {
+    const kind = rng();
+    if (kind < 0.35) {
+      const payload = new TextEncoder().encode(randomText(rng, Math.min(600, maxFrameSize)));
+      if (format.lengthField === "varint" && rng() < 0.3) {
+        const minimal = headerFor(format, payload.byteLength).byteLength;
+        parts.push(concat(paddedVarint(payload.byteLength, randomInt(rng, minimal, 5)), payload));
+      } else {
+        parts.push(frameIn(format, payload));
+      }
+    } else if (kind < 0.5) {
+      parts.push(frameIn(format, randomBytes(rng, randomInt(rng, 0, Math.min(40, maxFrameSize)))));
+    } else if (kind < 0.62) {
+      parts.push(concat(oversizedHeader(rng, format, maxFrameSize), randomBytes(rng, 8)));
+    } else if (kind < 0.74) {
+      parts.push(concat(corruptHeader(rng, format, maxFrameSize), randomBytes(rng, 8)));
+    } else if (kind < 0.84) {
+      parts.push(headerStart(rng, format, maxFrameSize));
+      break; // the stream ends inside this header
+    } else {
+      parts.push(randomBytes(rng, randomInt(rng, 1, 64)));
+    }
+  }
+  const bytes = concat(...parts);
+  return rng() < 0.3 ? bytes.subarray(0, randomInt(rng, 1, bytes.byteLength)) : bytes;
+}
+
+/** `maxFrameSize` for the garbage tests in `format`: below what the field can declare. */
+export function garbageLimit(format: Format): number {
+  return format.lengthField === "u8" ? 200 : 1000;
 }
 
 /** The seed for seeded random tests: `FAULTS_SEED` if set, else the clock. */

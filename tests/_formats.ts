@@ -44,3 +44,52 @@ export function largestPayload(format: Format): number {
   const counted = format.lengthIncludesHeader ? width : 0;
   return Math.min(2 ** (8 * width) - 1 - counted, 2 ** 32 - 1);
 }
+
+/** Header bytes of a fixed-width format, or the most a varint takes (5). */
+export function maxHeaderBytes(format: Format): number {
+  return format.lengthField === "varint" ? 5 : FIXED_WIDTHS[format.lengthField];
+}
+
+/**
+ * The length field declaring `declared`, written here by hand, not by the
+ * library: a fixed width's bytes in its byte order (`declared` taken modulo
+ * its range), or the shortest unsigned LEB128 of `declared`. The declared
+ * value is written as given: a length that counts its header is the caller's
+ * sum.
+ */
+export function lengthFieldBytes(format: Format, declared: bigint): Uint8Array {
+  if (format.lengthField === "varint") {
+    const out: number[] = [];
+    let rest = declared;
+    do {
+      const group = Number(rest % 128n);
+      rest /= 128n;
+      out.push(rest > 0n ? group | 0x80 : group);
+    } while (rest > 0n);
+    return new Uint8Array(out);
+  }
+  const width = FIXED_WIDTHS[format.lengthField];
+  const littleEndian = format.lengthField.endsWith("le");
+  const out = new Uint8Array(width);
+  for (let significance = 0; significance < width; significance++) {
+    const byte = Number((declared >> BigInt(8 * significance)) & 0xffn);
+    out[littleEndian ? significance : width - 1 - significance] = byte;
+  }
+  return out;
+}
+
+/** The header of a `length`-byte payload: the declared length counts the header when the format says so. */
+export function headerFor(format: Format, length: number): Uint8Array {
+  const counted = format.lengthIncludesHeader ? maxHeaderBytes(format) : 0;
+  return lengthFieldBytes(format, BigInt(length + counted));
+}
+
+/** One frame in `format`, built by hand: the header of the payload's length, then the payload. */
+export function frameIn(format: Format, payload: string | Uint8Array): Uint8Array {
+  const bytes = typeof payload === "string" ? new TextEncoder().encode(payload) : payload;
+  const head = headerFor(format, bytes.byteLength);
+  const out = new Uint8Array(head.byteLength + bytes.byteLength);
+  out.set(head);
+  out.set(bytes, head.byteLength);
+  return out;
+}

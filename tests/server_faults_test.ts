@@ -14,17 +14,23 @@ import {
   concat,
   connectRaw,
   decodeFrames,
+  decodeFramesIn,
   expectedReply,
+  formatGarbage,
   frame,
   garbage,
+  garbageLimit,
   guard,
   GUARD_MS,
   header,
+  hex,
   HOST,
   LiveServer,
+  modelFormatStream,
   modelStream,
   mulberry32,
   peerOf,
+  randomInt,
   randomText,
   readExactly,
   readReply,
@@ -33,6 +39,7 @@ import {
   testSeed,
   writeAllTo,
 } from "./_faults.ts";
+import { type Format, formatName, FORMATS } from "./_formats.ts";
 
 const encoder = new TextEncoder();
 
@@ -41,9 +48,10 @@ class Bystander implements AsyncDisposable {
   #count = 0;
   private constructor(readonly client: BufferedClient) {}
 
-  static async connect(port: number): Promise<Bystander> {
+  /** Connects, speaking `format` when given (else the default one). */
+  static async connect(port: number, format?: Format): Promise<Bystander> {
     return new Bystander(
-      await BufferedClient.connect(HOST, port, 64, { receiveTimeout: GUARD_MS }),
+      await BufferedClient.connect(HOST, port, 64, { receiveTimeout: GUARD_MS, ...format }),
     );
   }
 
@@ -303,6 +311,136 @@ Deno.test("seeded random garbage gets exactly the replies and the disconnect rea
     await bystander.exchange(`after garbage (${context})`);
   }
   await assertServesNewClient(live.port, `${rounds} rounds of garbage (FAULTS_SEED=${seed})`);
+});
+
+/** What the server must do with `bytes` in some format: its replies, its reason, and when it decides. */
+interface FormatPrediction {
+  replies: string[];
+  /** The reason the server must log, as text (for an approximate length, the model's exact one). */
+  reason: string;
+  /** Whether `why`, the reason the server logged, is the one predicted. */
+  accepts(why: string): boolean;
+  /**
+   * Whether the verdict waits for the end of the stream (a clean end, a cut
+   * frame). Any other verdict is reached from the bytes up to the fault: the
+   * server must reach it with the connection still open.
+   */
+  needsEndOfStream: boolean;
+}
+
+/** What the server must do with `bytes` in `format` followed by a FIN, or by nothing when it need not wait. */
+function modelFormatServer(
+  format: Format,
+  bytes: Uint8Array,
+  maxFrameSize: number,
+): FormatPrediction {
+  const { payloads, end } = modelFormatStream(format, bytes, maxFrameSize);
+  const replies = payloads.map(expectedReply);
+  const exactly = (reason: string, needsEndOfStream = false): FormatPrediction => ({
+    replies,
+    reason,
+    accepts: (why) => why === reason,
+    needsEndOfStream,
+  });
+  switch (end.kind) {
+    case "clean":
+      return exactly("closed by client", true);
+    case "incomplete":
+      return exactly(
+        `IncompleteFrameError: Stream ended inside a frame ${end.part}: ` +
+          `${end.received} of ${end.expected} bytes received`,
+        true,
+      );
+    case "not UTF-8":
+      return exactly(`InvalidUtf8Error: Frame of ${end.length} bytes is not valid UTF-8`);
+    case "corrupt": {
+      const size = end.header.byteLength === 1 ? "1 byte" : `${end.header.byteLength} bytes`;
+      return exactly(
+        end.reason === "length-below-header"
+          ? `CorruptFrameError: Corrupt frame: the length field [${hex(end.header)}] ` +
+            `declares less than its own size, ${size}`
+          : `CorruptFrameError: Corrupt frame: the varint length field [${hex(end.header)}] ` +
+            `needs more than 5 bytes or exceeds 2^32 - 1`,
+      );
+    }
+    case "too large": {
+      const limit = `bytes exceeds the limit: ${maxFrameSize}`;
+      if (end.bound === "exact") {
+        return exactly(`FrameTooLargeError: Frame of ${end.length} ${limit}`);
+      }
+      if (end.bound === "at least") {
+        return exactly(`FrameTooLargeError: Frame of at least ${end.length} ${limit}`);
+      }
+      // Past 2^53 a number holds the length only to within a few units in the
+      // last place: any integer that close is the length, stated "at least".
+      const reason = `FrameTooLargeError: Frame of at least ${end.length} ${limit}`;
+      const stated = /^FrameTooLargeError: Frame of at least (\d+) bytes exceeds the limit: (\d+)$/;
+      return {
+        replies,
+        reason: `${reason} (to within 2^-50)`,
+        accepts(why): boolean {
+          const match = stated.exec(why);
+          if (match === null || Number(match[2]) !== maxFrameSize) return false;
+          const error = BigInt(match[1]) - end.length;
+          return (error < 0n ? -error : error) <= end.length >> 50n;
+        },
+        needsEndOfStream: false,
+      };
+    }
+  }
+}
+
+Deno.test("seeded random garbage in every length-field format gets exactly the replies and the disconnect reason the protocol implies", async () => {
+  const seed = testSeed();
+  const rng = mulberry32(seed);
+  for (const format of FORMATS) {
+    // The varint has the most ways to fail: it gets more rounds.
+    const rounds = format.lengthField === "varint" ? 120 : 40;
+    const name = formatName(format);
+    const maxFrameSize = garbageLimit(format);
+    // Receive buffers from 1 byte (smaller than most headers) to more than a frame.
+    const bufferSize = rng() < 0.25 ? randomInt(rng, 1, 8) : randomInt(rng, 9, 1100);
+    await using live = new LiveServer(bufferSize, { maxConnections: 3, maxFrameSize, ...format });
+    await using bystander = await Bystander.connect(live.port, format);
+    for (let round = 0; round < rounds; round++) {
+      const context = `FAULTS_SEED=${seed}, ${name}, bufferSize ${bufferSize}, round ${round}`;
+      const bytes = formatGarbage(rng, format, maxFrameSize);
+      const expected = modelFormatServer(format, bytes, maxFrameSize);
+      // A verdict that does not need the end of the stream must come without
+      // it: mostly no FIN then, so that a server waiting for more would hang.
+      const sendFin = expected.needsEndOfStream || rng() < 0.25;
+      const what = `${context}, ${sendFin ? "then FIN" : "no FIN"}; ` +
+        `${bytes.byteLength} bytes: ${hex(bytes.subarray(0, 256))}` +
+        (bytes.byteLength > 256 ? " …" : "");
+      const conn = await connectRaw(live.port);
+      const peer = peerOf(conn);
+      let received: Uint8Array;
+      try {
+        const reading = readUntilClosed(conn);
+        try {
+          await writeAllTo(conn, bytes);
+          if (sendFin) await conn.closeWrite();
+        } catch {
+          // The server may refuse the garbage before it is all written.
+        }
+        received = (await guard(reading, `the server to close (${what})`)).bytes;
+      } finally {
+        closeQuietly(conn);
+      }
+      const why = await assertDisconnected(live.log, peer, /./, what);
+      assert.ok(
+        expected.accepts(why),
+        `disconnect reason (${what}):\n  logged:    ${why}\n  predicted: ${expected.reason}`,
+      );
+      assert.deepEqual(decodeFramesIn(format, received), expected.replies, `replies (${what})`);
+      await bystander.exchange(`after garbage (${what})`);
+    }
+    await assertServesNewClient(
+      live.port,
+      `${rounds} rounds of garbage in ${name} (FAULTS_SEED=${seed})`,
+      format,
+    );
+  }
 });
 
 // --- Clients that stall ----------------------------------------------------
