@@ -8,6 +8,10 @@
 //              buffer only while a frame does not fit (memory design)
 //   readable   conn.readable with a BYOB reader (web streams)
 //   yield      plain + `await setTimeout(0)` after each write (issue 11's experiment)
+//   gate       plain, but at most --gate N replies are written a turn; the rest wait for the
+//              next turn (--turn timeout: setTimeout(0), channel: MessageChannel, immediate:
+//              node:timers setImmediate): does bounding fresh readiness per turn let parked
+//              reads have theirs?
 //   sync       try the read synchronously first? (not available: Deno has no
 //              non-blocking read on Deno.Conn) -- see README
 // usage: deno run --allow-net=127.0.0.1:PORT [--allow-env --allow-write=/tmp] \
@@ -15,11 +19,47 @@
 // SCALE_STATS=/tmp/file.json writes per-connection service statistics on SIGTERM.
 
 import { complete, enabled, flag, issue, opWait, skip10 } from "./_stats.ts";
+import { setImmediate } from "node:timers";
 
 const port = Number(flag("port", "4567"));
 const mode = flag("mode", "plain");
 const bufferSize = Number(flag("buffer-size", "65536"));
 const smallSize = Number(flag("small-size", "1024"));
+const GATE = Number(flag("gate", "64"));
+const TURN = flag("turn", "channel");
+const channel = new MessageChannel();
+channel.port1.onmessage = () => reset();
+
+let granted = 0;
+let resetScheduled = false;
+let waiting: (() => void)[] = [];
+function scheduleReset(): void {
+  if (resetScheduled) return;
+  resetScheduled = true;
+  if (TURN === "timeout") setTimeout(reset, 0);
+  else if (TURN === "immediate") setImmediate(reset);
+  else channel.port2.postMessage(0);
+}
+function reset(): void {
+  resetScheduled = false;
+  granted = 0;
+  const now = waiting;
+  let i = 0;
+  while (granted < GATE && i < now.length) {
+    granted++;
+    now[i++]();
+  }
+  waiting = now.slice(i);
+  if (waiting.length > 0 || granted > 0) scheduleReset();
+}
+function writeGate(): Promise<void> | undefined {
+  scheduleReset();
+  if (granted < GATE && waiting.length === 0) {
+    granted++;
+    return undefined;
+  }
+  return new Promise((r) => waiting.push(r));
+}
 
 /** Answers the complete frames in buf[start, end); returns [new start, reply bytes or null, frames]. */
 function answer(buf: Uint8Array, start: number, end: number): [number, Uint8Array | null, number] {
@@ -125,7 +165,13 @@ async function serve(conn: Deno.TcpConn, id: number): Promise<void> {
       const [s, reply, frames] = answer(buf, start, end);
       start = s;
       complete(id, frames);
-      if (reply !== null) await writeAll(conn, reply);
+      if (reply !== null) {
+        if (mode === "gate") {
+          const g = writeGate();
+          if (g !== undefined) await g;
+        }
+        await writeAll(conn, reply);
+      }
       if (mode === "yield") await new Promise((r) => setTimeout(r, 0));
     }
   } catch {
