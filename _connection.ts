@@ -185,7 +185,9 @@ export class Connection {
    */
   readonly #visitSuffix = (buffer: Uint8Array, start: number, end: number): void => {
     this.framesReceived++;
-    this.bytesReceived += this.#lengthField.headerSize(end - start) + end - start;
+    const lengthField = this.#lengthField;
+    this.bytesReceived += (lengthField.fixedSize || lengthField.headerSize(end - start)) + end -
+      start;
     let replyStart: number;
     try {
       replyStart = (this.#suffixHandler as SuffixHandler)(buffer, start, end);

@@ -21,6 +21,11 @@ export abstract class LengthField {
   abstract readonly maxHeaderSize: number;
   /** Largest payload the field can declare, at most 2^32 − 1, in bytes. */
   abstract readonly maxPayload: number;
+  /**
+   * Size of every header when it is fixed, else 0 (a varint): hot loops add
+   * it without a call, and ask {@linkcode headerSizeAt} only when it is 0.
+   */
+  abstract readonly fixedSize: number;
 
   /** Bytes the header of a `length`-byte payload takes when written. */
   abstract headerSize(length: number): number;
@@ -58,6 +63,7 @@ class FixedLengthField extends LengthField {
   readonly minHeaderSize: number;
   readonly maxHeaderSize: number;
   readonly maxPayload: number;
+  readonly fixedSize: number;
   readonly #size: 1 | 2 | 4 | 8;
   readonly #littleEndian: boolean;
   /** What the declared length counts beyond the payload: the header's size, or 0. */
@@ -71,7 +77,11 @@ class FixedLengthField extends LengthField {
   ) {
     super();
     this.name = name;
-    this.minHeaderSize = this.maxHeaderSize = this.#size = size;
+    this.minHeaderSize =
+      this.maxHeaderSize =
+      this.fixedSize =
+      this.#size =
+        size;
     this.#littleEndian = littleEndian;
     this.#adjustment = includesHeader ? size : 0;
     this.maxPayload = Math.min(2 ** (8 * size) - 1, MAX_FRAME_SIZE_LIMIT + this.#adjustment) -
@@ -155,6 +165,7 @@ class VarintLengthField extends LengthField {
   readonly minHeaderSize = 1;
   readonly maxHeaderSize = MAX_VARINT_SIZE;
   readonly maxPayload = MAX_FRAME_SIZE_LIMIT;
+  readonly fixedSize = 0;
 
   headerSize(length: number): number {
     return length < 0x80

@@ -398,7 +398,8 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
     const start = this.#start;
     const length = this.#decodeHeader(buffer, this.#view, start, this.#end - start);
     if (length < 0) return undefined;
-    const payloadStart = start + this.#lengthField.headerSizeAt(buffer, start);
+    const lengthField = this.#lengthField;
+    const payloadStart = start + (lengthField.fixedSize || lengthField.headerSizeAt(buffer, start));
     if (this.#end - payloadStart < length) return undefined;
     this.#start = payloadStart + length;
     this.#long = undefined;
@@ -452,12 +453,13 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
     const buffer = this.#buffer;
     const view = this.#view;
     const lengthField = this.#lengthField;
+    const fixedSize = lengthField.fixedSize;
     const end = this.#end;
     let start = this.#start;
     while (start < end) {
       const length = this.#decodeHeader(buffer, view, start, end - start);
       if (length < 0) break;
-      const payloadStart = start + lengthField.headerSizeAt(buffer, start);
+      const payloadStart = start + (fixedSize || lengthField.headerSizeAt(buffer, start));
       const payloadEnd = payloadStart + length;
       if (payloadEnd > end) break;
       this.#start = payloadEnd;

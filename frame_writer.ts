@@ -193,7 +193,7 @@ export class FrameWriter {
   #copyFrame(source: Uint8Array, start: number, end: number): void {
     const length = end - start;
     const lengthField = this.#lengthField;
-    const batch = this.#reserve(lengthField.headerSize(length) + length);
+    const batch = this.#reserve((lengthField.fixedSize || lengthField.headerSize(length)) + length);
     let at = this.#batchLength;
     at += lengthField.write(batch, at, length);
     if (length <= SMALL_COPY) {
