@@ -95,14 +95,6 @@ class FixedLengthField extends LengthField {
   write(target: Uint8Array, offset: number, length: number): number {
     const declared = length + this.#adjustment;
     const size = this.#size;
-    if (size === 4 && !this.#littleEndian) {
-      // The default format, by hand: beats a DataView made for one header.
-      target[offset] = declared >>> 24;
-      target[offset + 1] = declared >>> 16;
-      target[offset + 2] = declared >>> 8;
-      target[offset + 3] = declared;
-      return 4;
-    }
     // Little-endian puts the low byte first. A u64 that counts its header
     // declares up to 2^32 + 7: its high word is not always 0.
     const low = declared % 2 ** 32;
@@ -156,6 +148,29 @@ class FixedLengthField extends LengthField {
 
   headerNeeds(): number {
     return this.#size;
+  }
+}
+
+/**
+ * The default format on its own: a 4-byte big-endian length of the payload
+ * alone. Every frame of the default format passes through these two methods,
+ * so they take no branch on width, order or adjustment.
+ */
+class U32BELengthField extends FixedLengthField {
+  constructor() {
+    super("u32be", 4, false, false);
+  }
+
+  override write(target: Uint8Array, offset: number, length: number): number {
+    target[offset] = length >>> 24;
+    target[offset + 1] = length >>> 16;
+    target[offset + 2] = length >>> 8;
+    target[offset + 3] = length;
+    return 4;
+  }
+
+  override read(_bytes: Uint8Array, view: DataView, offset: number, available: number): number {
+    return available < 4 ? -1 : view.getUint32(offset);
   }
 }
 
@@ -245,7 +260,10 @@ const FIXED_WIDTHS: ReadonlyArray<[LengthFieldName, 1 | 2 | 4 | 8, boolean]> = [
 /** Every format, built once: `name` for the plain one, `name+` for the header-counting one. */
 const LENGTH_FIELD_CODECS = new Map<string, LengthField>([["varint", new VarintLengthField()]]);
 for (const [name, size, littleEndian] of FIXED_WIDTHS) {
-  LENGTH_FIELD_CODECS.set(name, new FixedLengthField(name, size, littleEndian, false));
+  const plain = name === "u32be"
+    ? new U32BELengthField()
+    : new FixedLengthField(name, size, littleEndian, false);
+  LENGTH_FIELD_CODECS.set(name, plain);
   LENGTH_FIELD_CODECS.set(`${name}+`, new FixedLengthField(name, size, littleEndian, true));
 }
 
