@@ -273,7 +273,9 @@ export interface FrameFormat {
   readonly maxFrameSize: number;
 }
 
-const DEFAULT_FIELD = LENGTH_FIELD_CODECS.get("u32be") as LengthField;
+/** The default format's codec: hot loops may test for it and read its header inline. */
+export const DEFAULT_LENGTH_FIELD = LENGTH_FIELD_CODECS.get("u32be") as LengthField;
+const DEFAULT_FIELD = DEFAULT_LENGTH_FIELD;
 const DEFAULT_READING: FrameFormat = Object.freeze({
   lengthField: DEFAULT_FIELD,
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,

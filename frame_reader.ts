@@ -4,7 +4,7 @@
 import { DEFAULT_BUFFER_SIZE } from "./constants.ts";
 import { IncompleteFrameError } from "./errors.ts";
 import type { ByteSource, FrameFormatOptions } from "./types.ts";
-import { checkFrameSize, frameFormat, type LengthField } from "./_header.ts";
+import { checkFrameSize, DEFAULT_LENGTH_FIELD, frameFormat, type LengthField } from "./_header.ts";
 import { integerOption } from "./_options.ts";
 
 /**
@@ -456,6 +456,22 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
     const fixedSize = lengthField.fixedSize;
     const end = this.#end;
     let start = this.#start;
+    if (lengthField === DEFAULT_LENGTH_FIELD) {
+      // The default format's loop reads each header inline: the hot path of
+      // every default-format server, where a call per frame shows.
+      const maxFrameSize = this.#maxFrameSize;
+      while (end - start >= 4) {
+        const length = view.getUint32(start);
+        if (length > maxFrameSize) this.#decodeHeader(buffer, view, start, end - start);
+        const payloadEnd = start + 4 + length;
+        if (payloadEnd > end) break;
+        this.#start = payloadEnd;
+        this.#long = undefined;
+        if (visit(buffer, start + 4, payloadEnd) === false) return;
+        start = payloadEnd;
+      }
+      return;
+    }
     while (start < end) {
       const length = this.#decodeHeader(buffer, view, start, end - start);
       if (length < 0) break;
