@@ -279,6 +279,30 @@ function modelServer(
   }
 }
 
+/**
+ * Writes `bytes` to `conn`, then a FIN when `fin`, and returns every byte the
+ * server sent until it closed; `conn` is closed after.
+ */
+async function sendUntilClosed(
+  conn: Deno.TcpConn,
+  bytes: Uint8Array,
+  fin: boolean,
+  what: string,
+): Promise<Uint8Array> {
+  try {
+    const reading = readUntilClosed(conn);
+    try {
+      await writeAllTo(conn, bytes);
+      if (fin) await conn.closeWrite();
+    } catch {
+      // The server may refuse the garbage before it is all written.
+    }
+    return (await guard(reading, `the server to close (${what})`)).bytes;
+  } finally {
+    closeQuietly(conn);
+  }
+}
+
 Deno.test("seeded random garbage gets exactly the replies and the disconnect reason the protocol implies", async () => {
   const seed = testSeed();
   const rng = mulberry32(seed);
@@ -292,19 +316,7 @@ Deno.test("seeded random garbage gets exactly the replies and the disconnect rea
     const expected = modelServer(bytes, maxFrameSize);
     const conn = await connectRaw(live.port);
     const peer = peerOf(conn);
-    let received: Uint8Array;
-    try {
-      const reading = readUntilClosed(conn);
-      try {
-        await writeAllTo(conn, bytes);
-        await conn.closeWrite();
-      } catch {
-        // The server may refuse the garbage before it is all written.
-      }
-      received = (await guard(reading, `the server to close (${context})`)).bytes;
-    } finally {
-      closeQuietly(conn);
-    }
+    const received = await sendUntilClosed(conn, bytes, true, context);
     const why = await assertDisconnected(live.log, peer, /./, context);
     assert.equal(why, expected.reason, `disconnect reason (${context})`);
     assert.deepEqual(decodeFrames(received), expected.replies, `replies (${context})`);
@@ -414,19 +426,7 @@ Deno.test("seeded random garbage in every length-field format gets exactly the r
         (bytes.byteLength > 256 ? " …" : "");
       const conn = await connectRaw(live.port);
       const peer = peerOf(conn);
-      let received: Uint8Array;
-      try {
-        const reading = readUntilClosed(conn);
-        try {
-          await writeAllTo(conn, bytes);
-          if (sendFin) await conn.closeWrite();
-        } catch {
-          // The server may refuse the garbage before it is all written.
-        }
-        received = (await guard(reading, `the server to close (${what})`)).bytes;
-      } finally {
-        closeQuietly(conn);
-      }
+      const received = await sendUntilClosed(conn, bytes, sendFin, what);
       const why = await assertDisconnected(live.log, peer, /./, what);
       assert.ok(
         expected.accepts(why),
