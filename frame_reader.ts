@@ -454,28 +454,26 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
     const view = this.#view;
     const lengthField = this.#lengthField;
     const fixedSize = lengthField.fixedSize;
+    // The default format's header is read inline: the hot path of every
+    // default-format server, where a call per frame shows.
+    const inline = lengthField === DEFAULT_LENGTH_FIELD;
+    const maxFrameSize = this.#maxFrameSize;
     const end = this.#end;
     let start = this.#start;
-    if (lengthField === DEFAULT_LENGTH_FIELD) {
-      // The default format's loop reads each header inline: the hot path of
-      // every default-format server, where a call per frame shows.
-      const maxFrameSize = this.#maxFrameSize;
-      while (end - start >= 4) {
-        const length = view.getUint32(start);
-        if (length > maxFrameSize) this.#decodeHeader(buffer, view, start, end - start);
-        const payloadEnd = start + 4 + length;
-        if (payloadEnd > end) break;
-        this.#start = payloadEnd;
-        this.#long = undefined;
-        if (visit(buffer, start + 4, payloadEnd) === false) return;
-        start = payloadEnd;
-      }
-      return;
-    }
     while (start < end) {
-      const length = this.#decodeHeader(buffer, view, start, end - start);
-      if (length < 0) break;
-      const payloadStart = start + (fixedSize || lengthField.headerSizeAt(buffer, start));
+      let length: number;
+      let payloadStart: number;
+      if (inline) {
+        if (end - start < 4) break;
+        length = view.getUint32(start);
+        // Over the limit, #decodeHeader fails the reader with the error.
+        if (length > maxFrameSize) this.#decodeHeader(buffer, view, start, end - start);
+        payloadStart = start + 4;
+      } else {
+        length = this.#decodeHeader(buffer, view, start, end - start);
+        if (length < 0) break;
+        payloadStart = start + (fixedSize || lengthField.headerSizeAt(buffer, start));
+      }
       const payloadEnd = payloadStart + length;
       if (payloadEnd > end) break;
       this.#start = payloadEnd;

@@ -2,7 +2,13 @@
 // Writing frames in order through one batch, for any number of callers.
 
 import type { ByteSink, FrameFormatOptions } from "./types.ts";
-import { checkFrameSize, DEFAULT_LENGTH_FIELD, frameFormat, type LengthField } from "./_header.ts";
+import {
+  checkFrameSize,
+  DEFAULT_LENGTH_FIELD,
+  frameFormat,
+  type LengthField,
+  writeU32BE,
+} from "./_header.ts";
 import { utf8ByteLength } from "./_utf8.ts";
 import { writeZeroError } from "./_write_zero.ts";
 
@@ -200,10 +206,7 @@ export class FrameWriter {
       // default-format server, where a call per frame shows.
       batch = this.#reserve(4 + length);
       at = this.#batchLength;
-      batch[at] = length >>> 24;
-      batch[at + 1] = length >>> 16;
-      batch[at + 2] = length >>> 8;
-      batch[at + 3] = length;
+      writeU32BE(batch, at, length);
       at += 4;
     } else {
       batch = this.#reserve(lengthField.headerSize(length) + length);
